@@ -1,0 +1,1 @@
+"""Criteria extraction: eligibility text in, criteria and typed constraints out."""

@@ -1,0 +1,13 @@
+"""Reader for ClinicalTrials.gov API v2 JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from trialgraph.errors import InputError
+from trialgraph.model import Trial
+
+
+def read_ctgov_json(data: bytes, file: str) -> Iterator[Trial | InputError]:
+    """Every record in the file's bytes: a Trial, or an InputError naming file and record."""
+    raise NotImplementedError
