@@ -222,3 +222,18 @@ class Trial:
     def top_level_criteria(self, kind: CriterionKind) -> list[Criterion]:
         """The criteria of one kind that are not sub-items of another criterion."""
         return [c for c in self.criteria if c.kind == kind and c.parent is None]
+
+    def criterion_numbers(self) -> dict[tuple[CriterionKind, int], str]:
+        """The number a reader sees for each criterion, keyed by (kind, ordinal): ``"6"``, ``"6.2"``.
+
+        Top-level criteria are numbered 1, 2, ... within their kind; a sub-item gets its parent's
+        number, a dot and its position among its siblings.
+        """
+        numbers: dict[tuple[CriterionKind, int], str] = {}
+        children: dict[tuple[CriterionKind, int | None], int] = {}
+        for c in self.criteria:
+            key = (c.kind, c.parent)
+            children[key] = children.get(key, 0) + 1
+            prefix = "" if c.parent is None else numbers.get((c.kind, c.parent), "?") + "."
+            numbers[(c.kind, c.ordinal)] = f"{prefix}{children[key]}"
+        return numbers

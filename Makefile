@@ -1,0 +1,40 @@
+# trialgraph: `make demo` and `make test` work on a fresh machine (they create .venv and install).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_STORE ?= .demo-store
+
+.PHONY: demo test lint java bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Java runs the HermiT reasoner that owlready2 bundles.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime for the OWL reasoner"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+
+demo: $(STAMP)
+	rm -rf $(DEMO_STORE)
+	$(BIN)/trialgraph --store $(DEMO_STORE) ingest examples/trials
+	$(BIN)/trialgraph --store $(DEMO_STORE) stats
+
+test: $(STAMP) java
+	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/store_engine.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_STORE) build *.egg-info src/*.egg-info

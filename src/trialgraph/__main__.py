@@ -1,0 +1,5 @@
+"""``python -m trialgraph``."""
+
+from trialgraph.cli import main
+
+main()

@@ -1,0 +1,152 @@
+"""The ``TrialGraph`` facade: the one class the command line and Python users call.
+
+>>> tg = TrialGraph(None)                       # an in-memory store
+>>> report = tg.ingest(["examples/trials/000_2fe0ee2e32fa1ef1.txt"])
+>>> report.trials_stored, report.errors
+(1, [])
+>>> tg.trial_ids()
+['NCT07268794']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from trialgraph import ingest, queries, rdf
+from trialgraph.errors import InputError, NotFoundError
+from trialgraph.model import Trial
+from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TRIAL, trial_iri
+from trialgraph.store import TrialStore
+
+DEFAULT_STORE = "trialgraph-store"
+"""The store used when neither ``--store`` nor ``TRIALGRAPH_STORE`` names one."""
+
+Progress = Callable[[Path], None]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: records read, trials stored or unchanged, warnings and errors."""
+
+    records_read: int = 0
+    trials_stored: int = 0
+    trials_unchanged: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no record failed."""
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts of what the store holds."""
+
+    trials: int
+    arms: int
+    interventions: int
+    conditions: int
+    criteria: int
+    quads: int
+    by_status: dict[str, int]
+    by_phase: dict[str, int]
+
+
+def default_store_path() -> str:
+    """``$TRIALGRAPH_STORE`` or :data:`DEFAULT_STORE`."""
+    return os.environ.get("TRIALGRAPH_STORE") or DEFAULT_STORE
+
+
+class TrialGraph:
+    """A knowledge graph of clinical trials in an embedded on-disk store (``None``: in memory)."""
+
+    def __init__(self, store: str | os.PathLike[str] | None = DEFAULT_STORE, read_only: bool = False) -> None:
+        self.store = TrialStore(store, read_only=read_only)
+        if not read_only:
+            self.store.replace_graph(ox.NamedNode(ONTOLOGY_GRAPH), rdf.ontology_quads())
+
+    def ingest(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None) -> IngestReport:
+        """Read every record under ``paths`` and store each trial in its own graph."""
+        report = IngestReport()
+        for file in ingest.iter_files(paths):
+            for result in ingest.read_file(file):
+                report.records_read += 1
+                if isinstance(result, InputError):
+                    report.errors.append(result)
+                    continue
+                if self.add_trial(result):
+                    report.trials_stored += 1
+                else:
+                    report.trials_unchanged += 1
+                report.warnings.extend((result.id, w) for w in result.warnings)
+            if progress is not None:
+                progress(file)
+        self.store.flush()
+        return report
+
+    def add_trial(self, trial: Trial) -> bool:
+        """Store one trial, replacing its earlier graph; False when the graph was already identical."""
+        return self.store.replace_graph(ox.NamedNode(trial_iri(trial.id)), rdf.trial_quads(trial))
+
+    def trial_ids(self) -> list[str]:
+        """The identifiers of every stored trial, sorted."""
+        return sorted(g.value[len(TRIAL) :] for g in self.store.graphs() if g.value.startswith(TRIAL))
+
+    def trial(self, trial_id: str) -> Trial:
+        """The stored trial, read back from its graph into the typed model."""
+        graph = ox.NamedNode(trial_iri(trial_id))
+        if not self.store.has_graph(graph):
+            raise NotFoundError(f"no trial {trial_id} in the store")
+        return rdf.trial_from_quads(self.store.quads(graph))
+
+    def stats(self) -> Stats:
+        """Counts of trials, arms, interventions, conditions, criteria and quads."""
+        (row,) = list(self.store.query(queries.load("graph-statistics").text))
+        facets: dict[str, dict[str, int]] = {"status": {}, "phase": {}}
+        for g in self.store.query(queries.load("trials-by-status-and-phase").text):
+            facets[g["facet"].value][_local(g["value"])] = int(g["trials"].value)
+        return Stats(
+            trials=int(row["trials"].value),
+            arms=int(row["arms"].value),
+            interventions=int(row["interventions"].value),
+            conditions=int(row["conditions"].value),
+            criteria=int(row["criteria"].value),
+            quads=self.store.count(),
+            by_status=facets["status"],
+            by_phase=facets["phase"],
+        )
+
+    def export(
+        self,
+        output: IO[bytes],
+        fmt: str = "turtle",
+        trial_ids: Iterable[str] | None = None,
+        include_ontology: bool = False,
+    ) -> None:
+        """Serialize the named trials (default: all) and optionally the ontology graph to ``output``."""
+        graphs = list(self._trial_graphs(trial_ids))
+        if include_ontology:
+            graphs.insert(0, ox.NamedNode(ONTOLOGY_GRAPH))
+        self.store.dump(output, fmt, graphs, prefixes=PREFIXES)
+
+    def _trial_graphs(self, trial_ids: Iterable[str] | None) -> Iterator[ox.NamedNode]:
+        if trial_ids is None:
+            yield from (ox.NamedNode(trial_iri(t)) for t in self.trial_ids())
+            return
+        for t in trial_ids:
+            graph = ox.NamedNode(trial_iri(t))
+            if not self.store.has_graph(graph):
+                raise NotFoundError(f"no trial {t} in the store")
+            yield graph
+
+
+def _local(term: ox.NamedNode | ox.Literal) -> str:
+    return str(term.value).rsplit("#", 1)[-1].rsplit("/", 1)[-1]

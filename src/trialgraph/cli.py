@@ -1,0 +1,142 @@
+"""The ``trialgraph`` command: a thin layer over :class:`trialgraph.api.TrialGraph`."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+import click
+
+from trialgraph import __version__, ingest, render
+from trialgraph.api import TrialGraph, default_store_path
+from trialgraph.errors import StoreError, TrialgraphError
+from trialgraph.store import FORMATS
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_ERROR = 2
+
+EXIT_CODES = f"""Exit codes: {EXIT_OK} success; {EXIT_PARTIAL} finished, but some records or items failed
+(each is reported); {EXIT_ERROR} error (bad usage, store locked or unreadable, nothing done)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+_PROGRESS_MIN_FILES = 20
+
+
+class Context:
+    """Options shared by every command."""
+
+    def __init__(self, store: str, debug: bool) -> None:
+        self.store = store
+        self.debug = debug
+
+    def graph(self, read_only: bool = False) -> TrialGraph:
+        """Open the store; a read-only open requires it to exist."""
+        if read_only and not Path(self.store).is_dir():
+            raise StoreError(f"no store at {self.store}; create one with `trialgraph ingest PATH`")
+        return TrialGraph(self.store, read_only=read_only)
+
+
+def _fail(ctx: click.Context, exc: BaseException) -> None:
+    options = ctx.find_object(Context)
+    if options is not None and options.debug:
+        traceback.print_exception(exc)
+    click.echo(f"error: {exc}", err=True)
+    ctx.exit(EXIT_ERROR)
+
+
+def handles_errors(func: F) -> F:
+    """Turn the project's documented errors into one line on stderr and exit code 2."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TrialgraphError as exc:
+            _fail(click.get_current_context(), exc)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False),
+    default=default_store_path,
+    show_default="$TRIALGRAPH_STORE or ./trialgraph-store",
+    help="Directory of the embedded store.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__)
+@click.pass_context
+def main(ctx: click.Context, store: str, debug: bool) -> None:
+    """trialgraph: a knowledge graph of clinical trials (RDF, SHACL eligibility, SPARQL)."""
+    ctx.obj = Context(store, debug)
+
+
+@main.command("ingest", epilog=EXIT_CODES)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.pass_obj
+@handles_errors
+def ingest_cmd(obj: Context, paths: tuple[str, ...]) -> None:
+    """Read trial records (CT.gov API v2 JSON, legacy XML, registry page text) into the store.
+
+    PATHS are files or directories (walked recursively); the format of each file is detected
+    from its content. A trial already in the store is replaced by the new record.
+    """
+    tg = obj.graph()
+    files = list(ingest.iter_files(paths))
+    if len(files) >= _PROGRESS_MIN_FILES and sys.stderr.isatty():
+        with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
+            report = tg.ingest(files, progress=lambda _f: bar.update(1))
+    else:
+        report = tg.ingest(files)
+    for trial_id, warning in report.warnings:
+        click.echo(f"warning: {trial_id}: {warning}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(render.ingest_summary(report))
+    sys.exit(EXIT_OK if report.ok else EXIT_PARTIAL)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.pass_obj
+@handles_errors
+def stats(obj: Context) -> None:
+    """Counts of what the store holds."""
+    click.echo(render.stats(obj.graph(read_only=True).stats()))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("trial_id")
+@click.pass_obj
+@handles_errors
+def show(obj: Context, trial_id: str) -> None:
+    """A readable summary of one trial: identifiers, status, arms, numbered criteria."""
+    click.echo(render.trial(obj.graph(read_only=True).trial(trial_id)))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="turtle", show_default=True)
+@click.option("--trial", "trial_ids", multiple=True, metavar="ID", help="Export only this trial (repeatable).")
+@click.option("--ontology/--no-ontology", default=False, help="Include the ontology and vocabulary graph.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.pass_obj
+@handles_errors
+def export(obj: Context, fmt: str, trial_ids: tuple[str, ...], ontology: bool, output: str | None) -> None:
+    """Serialize the store, or the named trials, as RDF.
+
+    N-Quads, TriG and JSON-LD keep one named graph per trial; the triple formats merge them.
+    """
+    tg = obj.graph(read_only=True)
+    stream: BinaryIO
+    with open(output, "wb") if output else _stdout() as stream:
+        tg.export(stream, fmt, list(trial_ids) or None, include_ontology=ontology)
+
+
+def _stdout() -> BinaryIO:
+    return open(sys.stdout.fileno(), "wb", closefd=False)

@@ -1,0 +1,77 @@
+"""The embedded store: atomic graph replacement, union queries, locking, streaming dumps."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+
+from trialgraph.errors import StoreError
+from trialgraph.store import TrialStore
+
+P = NamedNode("https://example.org/p")
+
+
+def _graph(name: str, *values: str) -> tuple[NamedNode, list[Quad]]:
+    g = NamedNode(f"https://example.org/{name}")
+    return g, [Quad(g, P, Literal(v), g) for v in values]
+
+
+def test_replace_graph_replaces_only_that_graph() -> None:
+    store = TrialStore(None)
+    a, quads_a = _graph("a", "1", "2")
+    b, quads_b = _graph("b", "x")
+    assert store.replace_graph(a, quads_a)
+    assert store.replace_graph(b, quads_b)
+    _, new_a = _graph("a", "3")
+    assert store.replace_graph(a, new_a)
+    assert {q.object.value for q in store.quads(a)} == {"3"}
+    assert {q.object.value for q in store.quads(b)} == {"x"}
+
+
+def test_replacing_with_identical_quads_reports_no_change() -> None:
+    store = TrialStore(None)
+    a, quads = _graph("a", "1", "2")
+    store.replace_graph(a, quads)
+    assert store.replace_graph(a, list(reversed(quads))) is False
+    assert store.count(a) == 2
+
+
+def test_queries_see_the_union_of_graphs() -> None:
+    store = TrialStore(None)
+    for name, value in (("a", "1"), ("b", "2")):
+        store.replace_graph(*_graph(name, value))
+    rows = store.query("SELECT ?v WHERE { ?s <https://example.org/p> ?v }")
+    assert sorted(r["v"].value for r in rows) == ["1", "2"]
+
+
+def test_bound_parameters_are_terms_not_text() -> None:
+    store = TrialStore(None)
+    store.replace_graph(*_graph("a", "1"))
+    hostile = Literal('"} ; DROP ALL ; {"')
+    rows = list(store.query("SELECT ?s WHERE { ?s <https://example.org/p> ?v }", {"v": hostile}))
+    assert rows == []
+    assert store.count() == 1
+
+
+def test_a_second_writer_gets_a_clear_locked_error(tmp_path: Path) -> None:
+    first = TrialStore(tmp_path / "s")
+    with pytest.raises(StoreError, match="locked"):
+        TrialStore(tmp_path / "s")
+    del first
+
+
+def test_dump_nquads_keeps_each_graph(tmp_path: Path) -> None:
+    store = TrialStore(tmp_path / "s")
+    store.replace_graph(*_graph("a", "1", "2"))
+    store.replace_graph(*_graph("b", "3"))
+    out = io.BytesIO()
+    store.dump(out, "nquads")
+    quads = list(parse(out.getvalue(), format=RdfFormat.N_QUADS))
+    assert {(q.graph_name.value, q.object.value) for q in quads} == {
+        ("https://example.org/a", "1"),
+        ("https://example.org/a", "2"),
+        ("https://example.org/b", "3"),
+    }
