@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 CriterionKind = Literal["inclusion", "exclusion"]
 
@@ -141,6 +141,7 @@ class Criterion:
     label: str | None = None
     start: int | None = None
     end: int | None = None
+    constraints: list[Constraint] = field(default_factory=list)
 
 
 @dataclass
@@ -208,6 +209,8 @@ class Trial:
     sites: list[Site] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    """Trial-level concept IRIs (e.g. oligoprogression) read from conditions, titles and inclusions."""
 
     @property
     def title(self) -> str | None:
@@ -237,3 +240,161 @@ class Trial:
             prefix = "" if c.parent is None else numbers.get((c.kind, c.parent), "?") + "."
             numbers[(c.kind, c.ordinal)] = f"{prefix}{children[key]}"
         return numbers
+
+
+Sense = Literal["require", "exclude"]
+"""Whether a patient must have (``require``) or must not have (``exclude``) what a constraint names,
+after the criterion's inclusion/exclusion sense and any negation are resolved."""
+
+
+@dataclass
+class Constraint:
+    """A computable condition read from one criterion, pointing back to it and to its text span.
+
+    ``criterion_kind`` and ``criterion_ordinal`` identify the criterion in its trial; ``start`` and
+    ``end`` are offsets in that criterion's ``text``; ``text`` is ``criterion.text[start:end]``.
+    Numeric constraints state the range a patient must be in (an exclusion "ECOG >= 2" becomes
+    ``max_value=1``); categorical ones carry a :data:`Sense`.
+    """
+
+    criterion_kind: CriterionKind
+    criterion_ordinal: int
+    start: int
+    end: int
+    text: str
+
+    family: ClassVar[str] = "constraint"
+
+
+@dataclass
+class AgeConstraint(Constraint):
+    """Allowed age range in years."""
+
+    min_years: float | None = None
+    max_years: float | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    family: ClassVar[str] = "age"
+
+
+@dataclass
+class SexConstraint(Constraint):
+    """The sex a patient must have: ``MALE`` or ``FEMALE``."""
+
+    sex: str = "ALL"
+    family: ClassVar[str] = "sex"
+
+
+@dataclass
+class PerformanceConstraint(Constraint):
+    """Allowed performance-status range on a scale as the trial states it (``ECOG``, ``WHO``, ``KARNOFSKY``, ``LANSKY``)."""
+
+    scale: str = "ECOG"
+    min_value: float | None = None
+    max_value: float | None = None
+    family: ClassVar[str] = "performance"
+
+
+@dataclass
+class LifeExpectancyConstraint(Constraint):
+    """Minimum life expectancy in months."""
+
+    min_months: float = 0.0
+    min_inclusive: bool = True
+    family: ClassVar[str] = "life_expectancy"
+
+
+@dataclass
+class LabConstraint(Constraint):
+    """A laboratory threshold the patient's value must satisfy.
+
+    ``comparator`` is one of ``>=``, ``>``, ``<=``, ``<``; ``value`` is in ``unit`` (normalised, e.g.
+    ``10^9/L``, ``g/dL``, ``nmol/L``, ``mL/min``) or, when ``uln_multiple`` is true, a multiple of
+    the upper limit of normal. ``applies_when`` describes the circumstance of a conditional
+    alternative ("with liver metastases"), whose other branch is a separate constraint.
+    """
+
+    analyte: str = ""
+    comparator: str = ">="
+    value: float = 0.0
+    unit: str | None = None
+    uln_multiple: bool = False
+    applies_when: str | None = None
+    family: ClassVar[str] = "lab"
+
+
+@dataclass
+class TherapyConstraint(Constraint):
+    """Prior or current therapy a patient must have had (``require``) or must not have had (``exclude``).
+
+    ``therapy`` is a concept IRI of the vocabulary (an agent, a class or a procedure).
+    ``within_days`` limits an exclusion to therapy received in that window before enrollment
+    (washout); ``min_cycles`` and ``line`` qualify a requirement; ``outcome`` is ``progression``,
+    ``response``, ``toxicity`` or None; ``except_therapies`` are concepts an "other than" carves out.
+    """
+
+    therapy: str = ""
+    sense: Sense = "exclude"
+    timing: str = "prior"
+    within_days: float | None = None
+    min_cycles: int | None = None
+    line: int | None = None
+    outcome: str | None = None
+    except_therapies: list[str] = field(default_factory=list)
+    family: ClassVar[str] = "therapy"
+
+
+@dataclass
+class DiseaseStateConstraint(Constraint):
+    """A disease, disease state or extent the patient must have or must not have.
+
+    ``concept`` is a vocabulary IRI (oligoprogression, castration resistance, hepatocellular
+    carcinoma, ...); the counts qualify oligometastatic and oligoprogressive definitions.
+    """
+
+    concept: str = ""
+    sense: Sense = "require"
+    min_lesions: int | None = None
+    max_lesions: int | None = None
+    min_organs: int | None = None
+    max_organs: int | None = None
+    family: ClassVar[str] = "disease_state"
+
+
+@dataclass
+class MetastasisSiteConstraint(Constraint):
+    """A metastatic site (brain, CNS, leptomeningeal, liver, ...) and the trial's stance on it.
+
+    ``stance`` is ``excluded``, ``excluded_unless_treated_or_stable``, ``required`` or ``allowed``.
+    """
+
+    site: str = ""
+    stance: str = "excluded"
+    family: ClassVar[str] = "metastasis_site"
+
+
+@dataclass
+class ImagingConstraint(Constraint):
+    """An imaging modality or response criterion the patient's disease must be assessed with."""
+
+    modality: str = ""
+    sense: Sense = "require"
+    family: ClassVar[str] = "imaging"
+
+
+@dataclass
+class HistologyConstraint(Constraint):
+    """A histology the patient's tumour must (or must not) have."""
+
+    histology: str = ""
+    sense: Sense = "require"
+    family: ClassVar[str] = "histology"
+
+
+@dataclass
+class MalignancyConstraint(Constraint):
+    """Another malignancy excluded, optionally only within ``within_years``, with carve-outs."""
+
+    within_years: float | None = None
+    except_text: str | None = None
+    family: ClassVar[str] = "malignancy"
