@@ -101,8 +101,10 @@ def main() -> None:
         rdflib_load = time.perf_counter() - start
 
         print(f"{'figure':<42}{'pyoxigraph':>12}{'rdflib':>12}{'ratio':>9}")
-        print(f"{'load, s (ox: 1 transaction per trial)':<42}{ox_load:>12.3f}{rdflib_load:>12.3f}"
-              f"{rdflib_load / ox_load:>8.1f}x")
+        print(
+            f"{'load, s (ox: 1 transaction per trial)':<42}{ox_load:>12.3f}{rdflib_load:>12.3f}"
+            f"{rdflib_load / ox_load:>8.1f}x"
+        )
         print(f"{'on disk, MB':<42}{ox_size / 1e6:>12.1f}{'(memory)':>12}")
         for name, sparql in QUERIES.items():
             ox_t = timed(lambda s=sparql: list(ox_store.query(s)), args.repeat)

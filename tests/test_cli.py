@@ -100,5 +100,7 @@ def test_unknown_trial_exits_2(tmp_path: Path, seeds_dir: Path) -> None:
 
 
 def test_help_documents_exit_codes() -> None:
-    result = subprocess.run([sys.executable, "-m", "trialgraph", "ingest", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "trialgraph", "ingest", "--help"], capture_output=True, text=True
+    )
     assert "Exit codes" in result.stdout and "store locked" in result.stdout

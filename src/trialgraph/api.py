@@ -73,7 +73,9 @@ class TrialGraph:
         if not read_only:
             self.store.replace_graph(ox.NamedNode(ONTOLOGY_GRAPH), rdf.ontology_quads())
 
-    def ingest(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
+    ) -> IngestReport:
         """Read every record under ``paths`` and store each trial in its own graph."""
         report = IngestReport()
         for file in ingest.iter_files(paths):

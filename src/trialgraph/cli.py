@@ -122,9 +122,13 @@ def show(obj: Context, trial_id: str) -> None:
 
 @main.command(epilog=EXIT_CODES)
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="turtle", show_default=True)
-@click.option("--trial", "trial_ids", multiple=True, metavar="ID", help="Export only this trial (repeatable).")
+@click.option(
+    "--trial", "trial_ids", multiple=True, metavar="ID", help="Export only this trial (repeatable)."
+)
 @click.option("--ontology/--no-ontology", default=False, help="Include the ontology and vocabulary graph.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)."
+)
 @click.pass_obj
 @handles_errors
 def export(obj: Context, fmt: str, trial_ids: tuple[str, ...], ontology: bool, output: str | None) -> None:

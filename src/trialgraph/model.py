@@ -287,7 +287,7 @@ class SexConstraint(Constraint):
 
 @dataclass
 class PerformanceConstraint(Constraint):
-    """Allowed performance-status range on a scale as the trial states it (``ECOG``, ``WHO``, ``KARNOFSKY``, ``LANSKY``)."""
+    """Allowed performance-status range, on the scale the trial states (ECOG, WHO, KARNOFSKY, LANSKY)."""
 
     scale: str = "ECOG"
     min_value: float | None = None

@@ -132,4 +132,3 @@ class TrialStore:
         """Write buffered data to disk."""
         if self.path is not None:
             self._store.flush()
-

@@ -42,14 +42,19 @@ def detect_format(head: bytes, file: str) -> str:
     if not stripped:
         raise InputError(file, "the file is empty; expected a trial record")
     if b"\x00" in head:
-        raise InputError(file, "binary content; expected ClinicalTrials.gov JSON or XML, or registry page text")
+        raise InputError(
+            file, "binary content; expected ClinicalTrials.gov JSON or XML, or registry page text"
+        )
     first = stripped[:1]
     if first in (b"{", b"["):
         return "ctgov-json"
     if first == b"<":
         if b"<clinical_study" in head or b"<!DOCTYPE" in head[:2048] or b"<?xml" in head[:64]:
             return "ctgov-xml"
-        raise InputError(file, "XML or HTML without a <clinical_study> element; expected a legacy ClinicalTrials.gov record")
+        raise InputError(
+            file,
+            "XML or HTML without a <clinical_study> element; expected a legacy ClinicalTrials.gov record",
+        )
     if any(marker in head for marker in _TEXT_MARKERS):
         return "registry-text"
     raise InputError(
