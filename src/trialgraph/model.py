@@ -328,9 +328,12 @@ class TherapyConstraint(Constraint):
     """Prior or current therapy a patient must have had (``require``) or must not have had (``exclude``).
 
     ``therapy`` is a concept IRI of the vocabulary (an agent, a class or a procedure).
-    ``within_days`` limits an exclusion to therapy received in that window before enrollment
-    (washout); ``min_cycles`` and ``line`` qualify a requirement; ``outcome`` is ``progression``,
-    ``response``, ``toxicity`` or None; ``except_therapies`` are concepts an "other than" carves out.
+    ``permitted_therapies`` are therapies the criterion names as acceptable: for an exclusion, what
+    "other than ..." carves out of it; for a requirement, the options that meet it ("after
+    bevacizumab plus atezolizumab or sintilimab"). ``within_days`` limits an exclusion to therapy
+    received in that window before enrollment (washout); ``min_cycles`` and ``line`` qualify a
+    requirement; ``outcome`` is ``progression``, ``response``, ``toxicity`` or None; ``timing`` is
+    ``prior`` or ``current`` (ongoing or concurrent).
     """
 
     therapy: str = ""
@@ -340,7 +343,7 @@ class TherapyConstraint(Constraint):
     min_cycles: int | None = None
     line: int | None = None
     outcome: str | None = None
-    except_therapies: list[str] = field(default_factory=list)
+    permitted_therapies: list[str] = field(default_factory=list)
     family: ClassVar[str] = "therapy"
 
 
