@@ -1,0 +1,1 @@
+"""SHACL eligibility: patients, shapes generated from constraints, validation and bulk matching."""
