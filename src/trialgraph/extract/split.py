@@ -3,34 +3,41 @@
 The block is read in three steps: physical lines are tokenised (offsets and indentation), each
 line is classified (blank or separator, section heading, list item with its marker, plain text),
 and one pass over the lines groups them into criteria and builds the criterion tree with a stack
-of open list items and sub-headings.
+of open list items and sub-headings. The work is linear in the size of the block: every regular
+expression is anchored or bounded, and lookahead never rescans a line more than a fixed number
+of times.
 
 Rules, in the words a reader of the page would use:
 
 * **Sections.** A heading such as ``Inclusion Criteria:``, ``KEY EXCLUSION CRITERIA``,
   ``**Exclusion criteria:**`` or ``Non-inclusion criteria:`` switches the kind of the criteria
-  below it; text before any heading is inclusion. Headings are not criteria. A heading naming a
-  group (``Inclusion criteria for patients (n = 750):``) switches the kind *and* becomes a
-  criterion that is the parent of the items below it. A sentence that introduces the whole list
-  right after a heading (``Patients must meet all of the following criteria:``) is read as part
-  of the heading.
+  below it; text before any heading is inclusion. Headings are not criteria; text after a
+  heading's colon on the same line is. A heading that names a group (``Inclusion criteria for
+  caregivers (n = 60):``) is a parent criterion of the items below it when the block has several
+  such groups of one kind, and a plain heading otherwise. A sentence that opens a section and
+  only introduces its list (``Patients must meet all of the following criteria:``) is read as
+  part of the heading.
 * **Items.** A line starting with a list marker (``1.``, ``1)``, ``(1)``, ``a.``, ``ii)``,
-  ``*``, ``-``, ``•``, ``o``, ...) starts a criterion; an unmarked line directly below it (no
-  blank line, not less indented than the marker) continues it (a hard-wrapped line), and so
-  does an indented paragraph after a blank line. Without markers, each line is a criterion
-  unless it is visibly the wrapped rest of the line above (it starts in lower case, or the block
-  is hard-wrapped at a fixed width and the line above is full).
+  ``*``, ``-``, ``•``, ``o``, ``①``, ...) starts a criterion. An unmarked line directly below
+  it (no blank line, not less indented) is its hard-wrapped rest, joined with one space; so is a
+  paragraph after a blank line that is indented to the item's text, or a paragraph standing
+  between two items of the same list. At the start of a wrapped line, a marker that does not
+  continue an open list (``2018.``, ``M.``, ``-word``) is text.
+* **Plain lines.** Without markers each line is a criterion, unless it is visibly the wrapped
+  rest of the line above: it starts in lower case, or the block is hard-wrapped at a fixed width
+  and the first word of the line would not have fitted on the line above.
 * **Sub-items.** An item is the parent of the items below it that are more deeply indented, or,
   at the same indentation, that use another marker style when the item ends with ``:`` or the
-  new list starts at ``a``/``i``/``1``. An item with the same marker style as an open item at
-  the same indentation is its sibling (so ``7.`` after ``a.``, ``b.`` under ``6.`` is top level
-  again). An unmarked line ending with ``:`` (``Part A:``, ``PATIENT CHARACTERISTICS:``,
-  ``Age:``) is a sub-heading: a criterion that is the parent of what follows it, until a
-  sub-heading of the same or a higher rank (all-capitals outranks mixed case) or a less
-  indented item.
-* **Notes.** An unmarked ``Note: ...`` line or a disclaimer such as ``Other protocol-defined
-  inclusion/exclusion criteria may apply`` continues the criterion before it rather than
-  counting as a criterion of its own.
+  new list starts at ``a``/``i``/``1``. An item with the marker style of an open item at the
+  same indentation is that item's sibling (so ``7.`` after ``a.``, ``b.`` under ``6.`` is top
+  level again). Unmarked lines right below a line ending with ``:`` are its sub-items.
+* **Sub-headings.** An unmarked line ending with ``:`` (``Part A:``, ``PATIENT
+  CHARACTERISTICS:``, ``Age:``), or a short title set apart by blank lines above a list
+  (``Group 1``), is a criterion that is the parent of what follows it, until a sub-heading of
+  the same or a higher rank (all capitals outranks mixed case) or a less indented item.
+* **Notes.** An unmarked ``Note: ...`` paragraph, a lone ``AND``/``OR``, or a disclaimer such
+  as ``Other protocol-defined inclusion/exclusion criteria may apply`` is added to the criterion
+  before it instead of counting as a criterion of its own.
 
 Offsets: ``block[c.start:c.end]`` runs from the first character after the criterion's list
 marker to the end of its last line; ``c.text`` is that span with each line stripped and the
@@ -113,16 +120,21 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip(" *_").endswith(_TERMINAL)
 
 
+def _words(text: str) -> frozenset[str]:
+    """The set of whitespace-separated words of a word list written as text."""
+    return frozenset(text.split())
+
+
 Section = CriterionKind | None
 """The kind a heading switches to; None for a neutral heading (``Eligibility criteria:``)."""
 
 # "Inclusion", "Exclusions", "Non-inclusion", and the typo "Inclution" seen in real blocks
 _KIND_WORD_RE = re.compile(r"\b(?:non[- ]?)?(?:in|ex)clu[st]ions?\b", re.IGNORECASE)
-_HEADING_CORE = frozenset("criteria criterion criterias eligibility".split())
-_HEADING_WORDS = _HEADING_CORE | frozenset(
-    "key main major primary principal general other additional specific selection study trial "
-    "subject subjects patient patients participant participants and or for the of in this "
-    "include includes are is non".split()
+_HEADING_CORE = frozenset(["criteria", "criterion", "criterias", "eligibility"])
+_HEADING_WORDS = _HEADING_CORE | _words(
+    """key main major primary principal general other additional specific selection study trial
+    subject subjects patient patients participant participants and or for the of in this include
+    includes are is non"""
 )
 _WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _HEADING_DECOR = " \t*_#>"
@@ -171,21 +183,34 @@ def _heading(line: _Line) -> _Heading | None:
         and (kind_words or _HEADING_CORE.intersection(words))
         and _HEADING_WORDS.union(kind_words).issuperset(words)
     ):
-        rest = None
-        if after.strip(_HEADING_DECOR):
-            # only spaces and closing emphasis are skipped: ">30 years" keeps its ">"
-            rest = line.start + skip + colon + 1 + (len(after) - len(after.lstrip(" \t*_")))
-        return _Heading(_kind_of(head), False, rest)
-    if colon >= 0 and not after.strip(_HEADING_DECOR) and len(head.split()) <= 12:
-        kind = _kind_of(head)
-        if kind is not None:
-            return _Heading(kind, True, None)
+        return _Heading(_kind_of(head), False, _rest_offset(line, skip, colon, after))
+    if colon < 0 or len(words) > 12:
+        return None
+    kind = _kind_of(head)
+    if kind is None:
+        return None
+    if not after.strip(_HEADING_DECOR):
+        return _Heading(kind, True, None)  # "Inclusion criteria for caregivers (n = 60):"
+    if words and (words[-1] in _HEADING_CORE or _KIND_WORD_RE.fullmatch(words[-1])):
+        # "Eye-Related Exclusion Criteria: (Applies to study eye only.)"
+        return _Heading(kind, True, _rest_offset(line, skip, colon, after))
     return None
+
+
+def _rest_offset(line: _Line, skip: int, colon: int, after: str) -> int | None:
+    """The offset of text after a heading's colon on the same line, or None."""
+    if colon < 0 or not after.strip(_HEADING_DECOR):
+        return None
+    # only spaces and closing emphasis are skipped: ">30 years" keeps its ">"
+    lead = 0
+    while lead < len(after) and (after[lead].isspace() or after[lead] in "*_"):
+        lead += 1
+    return None if lead == len(after) else line.start + skip + colon + 1 + lead
 
 
 # Words of a sentence that only introduces the list ("Subjects must meet all of the following
 # criteria to be enrolled in the study:"); a sentence with any other word says something itself.
-_INTRO_WORDS = frozenset(
+_INTRO_WORDS = _words(
     """patients patient subjects subject participants participant individuals persons people
     volunteers candidates must should shall will would may can need needs to be are is have has
     had meet meets meeting satisfy satisfies fulfil fulfill fulfils fulfills all any one each every
@@ -194,9 +219,9 @@ _INTRO_WORDS = frozenset(
     included excluded exclude excludes from for with who which that a an and or not include
     includes including apply applies to at time screening registration randomization
     randomisation participate participation protocol listed below above if they their presence
-    present any following these there only outlined described stated mentioned below you your
-    we our both either enroll enrol enrolled qualify qualified recruited admitted accepted
-    selected also listed met requirement required requires require allowed does do""".split()
+    present these there only outlined described stated mentioned you your we our both either
+    enroll enrol qualify qualified recruited admitted accepted selected also met requirement
+    required requires require allowed does do"""
 )
 _NOTE_RE = re.compile(r"(?:please\s+)?(?:note|nb|n\.b)\b\s*(?:[:.\-–]|that\b)", re.IGNORECASE)
 _DISCLAIMER_RE = re.compile(
@@ -221,15 +246,9 @@ def _is_note(text: str) -> bool:
 
 # List markers -------------------------------------------------------------------------------
 
-Family = Literal["num", "alpha", "ALPHA", "roman", "ROMAN", "circled", "bullet"]
-
-_UNICODE_BULLETS = frozenset(
-    "•·▪■●○◦►▸▹➢➤➔→✓✔❖◆◇□☐‣⁃∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc\uf0a8\uf0e0\uff65"
-)
+_UNICODE_BULLETS = frozenset("•·▪■●○◦►▸▹➢➤➔→✓✔❖◆◇□☐‣⁃∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc\uf0a8\uf0e0\uff65")
 _ASCII_BULLETS = frozenset("*-+–—")
-_ORDERED_RE = re.compile(
-    r"(?P<open>\()?(?P<body>\d{1,3}|[A-Za-z]|[ivxlc]{2,6}|[IVXLC]{2,6})(?P<close>[.)])"
-)
+_ORDERED_RE = re.compile(r"(?P<open>\()?(?P<body>\d{1,3}|[A-Za-z]|[ivxlc]{2,6}|[IVXLC]{2,6})(?P<close>[.)])")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
 
@@ -286,7 +305,7 @@ def _parse_marker(text: str) -> _Marker | None:
         return None
     if first == "o" and rest[:1] in (" ", "\t"):
         return _Marker((("bullet-o", None),), "o", _skip_space(text, 1), True)
-    if "\u2460" <= first <= "\u2473":  # circled digits (1) .. (20)
+    if "\u2460" <= first <= "\u2473":  # circled digits ① to ⑳
         value = ord(first) - 0x2460 + 1
         return _Marker((("circled", value),), first, _skip_space(text, 1), True)
     match = _ORDERED_RE.match(text)
@@ -359,6 +378,7 @@ class _Draft:
     style: str | None
     value: int | None
     segments: list[tuple[int, int]] = field(default_factory=list)
+    first_line: _Line | None = None
     last_line: _Line | None = None
     lines: int = 0
     parent_hint: _Draft | None = None
@@ -373,6 +393,8 @@ class _Draft:
         """Append a line (or the part of it after the marker) to the criterion."""
         if end > start:
             self.segments.append((start, end))
+        if self.first_line is None:
+            self.first_line = line
         self.last_line = line
         self.lines += 1
 
@@ -415,9 +437,7 @@ class _Builder:
         self.section_units = 0
         self.section = 0
         self.counters: dict[CriterionKind, int] = {"inclusion": 0, "exclusion": 0}
-        self.headings = [
-            None if line.blank or _is_separator(line.text) else _heading(line) for line in lines
-        ]
+        self.headings = [None if line.blank or _is_separator(line.text) else _heading(line) for line in lines]
         groups = Counter(h.kind for h in self.headings if h is not None and h.qualified)
         # A heading naming a group ("Inclusion criteria for caregivers:") is a parent criterion
         # only when the block has several groups of that kind; alone it is just the section title.
@@ -449,26 +469,28 @@ class _Builder:
         return line.text[0].islower() or (cur.type == "item" and line.col > cur.col)
 
     def _heading(self, line: _Line, heading: _Heading) -> None:
-        """Close the open section and start another one."""
-        self._finish()
-        self.stack.clear()
-        self.section_units = 0
-        self.section += 1
-        if heading.kind is not None:
-            self.kind = heading.kind
-        self.blank = True
-        if heading.qualified and heading.kind in self.group_kinds:
-            draft = self._new(line, "sub", None, None, None, line.start, line.col)
-            draft.rank = -1  # a group named by a heading holds every sub-heading below it
+        """Close the open section and start another one; text after the heading is read as a line."""
+        for _ in range(3):  # "Criteria: Inclusion Criteria: ..." holds two headings
             self._finish()
+            self.stack.clear()
             self.section_units = 0
-        elif heading.rest is not None:
-            rest = _Line(line.index, heading.rest, line.end, line.col, self.block[heading.rest : line.end])
-            inner = _heading(rest)  # "Criteria: Inclusion Criteria:"
+            self.section += 1
+            if heading.kind is not None:
+                self.kind = heading.kind
+            self.blank = True
+            if heading.qualified and heading.kind in self.group_kinds:
+                draft = self._new(line, "sub", None, None, None, line.start, line.col)
+                draft.rank = -1  # a group named by a heading holds every sub-heading below it
+                self.blank = False
+                return
+            if heading.rest is None:
+                return
+            line = _Line(line.index, heading.rest, line.end, line.col, self.block[heading.rest : line.end])
+            inner = _heading(line)
             if inner is None:
-                self._line(rest)
-            else:
-                self._heading(rest, inner)
+                break
+            heading = inner
+        self._line(line)
 
     def _line(self, line: _Line) -> None:
         """Place one non-blank, non-heading line."""
@@ -624,6 +646,8 @@ class _Builder:
             return
         if draft.type == "plain" and (draft.intro or self._is_title(draft)):
             draft.type = "sub"
+        if draft.type == "plain" and self._merge_interlude(draft):
+            return
         if draft.type == "sub" and draft.rank != -1:
             draft.rank = _rank(draft.text(self.block))
         if draft.type == "item":
@@ -635,20 +659,43 @@ class _Builder:
         self.counters[draft.kind] += 1
         draft.ordinal = self.counters[draft.kind]
         self.drafts.append(draft)
-        self.section_units += 1
+        if draft.rank != -1:  # the group heading itself does not open the section's content
+            self.section_units += 1
         if draft.type != "plain":
             self.stack.append(draft)
 
     def _merge_note(self, draft: _Draft) -> bool:
         """Append a note paragraph to the criterion before it in the same section."""
-        prev = self.drafts[-1] if self.drafts else None
-        if prev is None or prev.section != draft.section:
-            return False
-        if not _is_note(draft.text(self.block)):
+        prev = self._adjacent(draft)
+        if prev is None or not _is_note(draft.text(self.block)):
             return False
         prev.segments.extend(draft.segments)
         prev.last_line = draft.last_line
         return True
+
+    def _merge_interlude(self, draft: _Draft) -> bool:
+        """Append a paragraph standing between two items of one list to the item before it."""
+        prev = self._adjacent(draft)
+        if prev is None or prev.type != "item" or prev.intro or draft.parent_hint is not None:
+            return False
+        nxt = self._next_marked(draft)
+        marker = _parse_marker(nxt.text) if nxt is not None else None
+        if nxt is None or marker is None or abs(nxt.col - prev.col) > 1:
+            return False
+        if prev.style not in {style for style, _ in marker.candidates}:
+            return False
+        prev.segments.extend(draft.segments)
+        prev.last_line = draft.last_line
+        return True
+
+    def _adjacent(self, draft: _Draft) -> _Draft | None:
+        """The criterion just before a draft when only blank lines separate them, else None."""
+        prev = self.drafts[-1] if self.drafts else None
+        if prev is None or prev.section != draft.section:
+            return None
+        assert prev.last_line is not None and draft.first_line is not None
+        between = range(prev.last_line.index + 1, draft.first_line.index)
+        return prev if all(self.lines[i].blank for i in between) else None
 
     def _next_marked(self, draft: _Draft) -> _Line | None:
         """The next non-blank line after a criterion when it carries a list marker."""
