@@ -35,12 +35,12 @@ QUERIES = {
         GROUP BY ?trial ORDER BY DESC(?n) LIMIT 10""",
     "phase-2 trials by title word (filter)": f"""
         SELECT ?trial WHERE {{
-          ?trial <{TG}phase> <{TG}Phase2> ; <{TG}briefTitle> ?title .
+          ?trial <{TG}phase> <{TG}phase-PHASE2> ; <{TG}briefTitle> ?title .
           FILTER(CONTAINS(LCASE(?title), "cancer")) }}""",
     "arms giving drugs (join)": f"""
         SELECT (COUNT(*) AS ?n) WHERE {{
           ?trial <{TG}hasArm> ?arm . ?arm <{TG}givesIntervention> ?i .
-          ?i <{TG}interventionType> <{TG}Drug> }}""",
+          ?i <{TG}interventionType> <{TG}interventionType-DRUG> }}""",
 }
 
 

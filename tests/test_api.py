@@ -138,7 +138,9 @@ def _nct_ids_in(folder: Path) -> set[str]:
     ids: set[str] = set()
     for f in folder.rglob("*"):
         if f.suffix == ".json":
-            ids.update(re.findall(r'"nctId"\s*:\s*"(NCT\d{8})"', f.read_text(encoding="utf-8")))
+            # identificationModule's nctId only: expandedAccessInfo names another record's ID.
+            text = f.read_text(encoding="utf-8")
+            ids.update(re.findall(r'"identificationModule"\s*:\s*\{\s*"nctId"\s*:\s*"(NCT\d{8})"', text))
         elif f.suffix == ".xml":
             ids.update(re.findall(r"<nct_id>(NCT\d{8})</nct_id>", f.read_text(encoding="utf-8")))
     return ids

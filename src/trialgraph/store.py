@@ -104,7 +104,9 @@ class TrialStore:
         prefixes: Mapping[str, str] | None = None,
     ) -> Any:
         """Run a SPARQL query over the union of all graphs, with engine-bound variable values."""
-        substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): v for k, v in (bindings or {}).items()
+        }
         try:
             return self._store.query(
                 sparql,

@@ -316,7 +316,9 @@ def _read_labs(labs: object, source: str) -> list[LabValue]:
         unit = str(lab.get("unit") or "")
         factor = {_normal_unit(k): v for k, v in factors.items()}.get(_normal_unit(unit))
         if factor is None:
-            raise lab.error("unit", f"unknown unit {unit!r} for {analyte}; expected one of: {', '.join(factors)}")
+            raise lab.error(
+                "unit", f"unknown unit {unit!r} for {analyte}; expected one of: {', '.join(factors)}"
+            )
         uln = lab.number("uln", 0, 1e7)
         out.append(LabValue(analyte, value * factor, canonical, uln * factor if uln is not None else None))
     return out

@@ -1,0 +1,167 @@
+"""The RDF mapping: every model field survives the round trip, IRIs are stable, terms are declared."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from trialgraph import ingest, rdf
+from trialgraph.model import (
+    AgeConstraint,
+    Arm,
+    Criterion,
+    DiseaseStateConstraint,
+    Intervention,
+    LabConstraint,
+    MalignancyConstraint,
+    MetastasisSiteConstraint,
+    Source,
+    TherapyConstraint,
+    Trial,
+)
+from trialgraph.namespaces import TG, TGC, TRIAL
+
+
+def _shared_trials(shared_data: Path) -> Iterator[Trial]:
+    for result in ingest.read_paths([shared_data / "ctgov_v2", shared_data / "ctgov_xml"]):
+        assert isinstance(result, Trial), str(result)
+        yield result
+
+
+def _normalised(trial: Trial) -> dict[str, object]:
+    """The trial as plain data, with the lists whose order RDF does not keep sorted."""
+    data = dataclasses.asdict(trial)
+    for key in ("phases", "keywords", "warnings", "tags", "condition_mesh", "intervention_mesh"):
+        data[key] = sorted(map(str, data[key]))
+    for iv in data["interventions"]:
+        iv["other_names"] = sorted(iv["other_names"])
+        iv["arm_labels"] = sorted(iv["arm_labels"])
+    for arm in data["arms"]:
+        arm["intervention_names"] = sorted(set(arm["intervention_names"]))
+    return data
+
+
+def test_every_shared_record_round_trips(shared_data: Path) -> None:
+    count = 0
+    for trial in _shared_trials(shared_data):
+        back = rdf.trial_from_quads(rdf.trial_quads(trial))
+        assert _normalised(back) == _normalised(trial), trial.id
+        count += 1
+    assert count == 71 + 13 + 125
+
+
+def test_seed_pages_round_trip(seeds_dir: Path) -> None:
+    for trial in ingest.read_paths([seeds_dir]):
+        assert isinstance(trial, Trial)
+        assert _normalised(rdf.trial_from_quads(rdf.trial_quads(trial))) == _normalised(trial)
+
+
+def _trial_with_constraints() -> Trial:
+    text = "No prior PD-1 inhibitor other than nivolumab within 28 days"
+    criterion = Criterion("exclusion", 1, text, start=0, end=len(text))
+    criterion.constraints = [
+        TherapyConstraint(
+            "exclusion",
+            1,
+            0,
+            len(text),
+            text,
+            therapy=TGC + "PD1Inhibitor",
+            within_days=28.0,
+            permitted_therapies=[TGC + "nivolumab", TGC + "ADT"],
+            line=2,
+            outcome="progression",
+        ),
+        AgeConstraint("exclusion", 1, 0, 8, text[:8], min_years=18.5, max_inclusive=False),
+        LabConstraint(
+            "exclusion", 1, 3, 9, text[3:9], analyte="anc", comparator=">", value=1e-05, unit="10^9/L"
+        ),
+        DiseaseStateConstraint("exclusion", 1, 0, 2, "No", concept=TGC + "Oligoprogression", max_lesions=5),
+        MetastasisSiteConstraint("exclusion", 1, 0, 2, "No", site=TGC + "BrainMetastases", stance="allowed"),
+        MalignancyConstraint("exclusion", 1, 0, 2, "No", within_years=3, except_text="basal cell"),
+    ]
+    return Trial(
+        id="NCT00000042",
+        source=Source("ctgov-json", "x.json", 3, "sha256:ab"),
+        nct_id="NCT00000042",
+        criteria=[criterion, Criterion("exclusion", 2, "sub item", parent=1, start=10, end=18)],
+        arms=[Arm("A", "EXPERIMENTAL", intervention_names=["Drug X", "Unknown drug"])],
+        interventions=[Intervention("Drug X", "DRUG", arm_labels=["A", "Missing arm"])],
+        tags=[TGC + "Oligoprogression"],
+    )
+
+
+def test_constraints_round_trip_with_every_field() -> None:
+    trial = _trial_with_constraints()
+    back = rdf.trial_from_quads(rdf.trial_quads(trial))
+    assert back.criteria[0].constraints[0] == dataclasses.replace(
+        trial.criteria[0].constraints[0],
+        permitted_therapies=sorted(trial.criteria[0].constraints[0].permitted_therapies),
+    )
+    assert back.criteria[0].constraints[1:] == trial.criteria[0].constraints[1:]
+    assert back.criteria[1].parent == 1
+    assert back.arms[0].intervention_names == ["Drug X", "Unknown drug"]
+    assert back.interventions[0].arm_labels == ["A", "Missing arm"]
+
+
+def test_iris_are_stable_and_live_under_the_trial() -> None:
+    trial = _trial_with_constraints()
+    quads = rdf.trial_quads(trial)
+    assert quads == rdf.trial_quads(_trial_with_constraints())
+    base = TRIAL + "NCT00000042"
+    assert all(q.graph_name == ox.NamedNode(base) for q in quads)
+    assert not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
+    subjects = {q.subject.value for q in quads}
+    assert f"{base}/criterion/exclusion-1/constraint/1" in subjects
+    assert f"{base}/criterion/exclusion-2" in subjects
+    assert all(
+        s.startswith(base) for s in subjects - {q.object.value for q in quads if "mesh" in q.object.value}
+    )
+
+
+def test_controlled_values_are_ontology_individuals() -> None:
+    trial = Trial(
+        id="NCT00000001", source=Source("f", "f", 0, "c"), overall_status="RECRUITING", phases=["PHASE2"]
+    )
+    objects = {q.object for q in rdf.trial_quads(trial)}
+    assert ox.NamedNode(TG + "status-RECRUITING") in objects
+    assert ox.NamedNode(TG + "phase-PHASE2") in objects
+    assert rdf.code_of(TG + "phase-PHASE2", "phase") == "PHASE2"
+    assert rdf.code_of(TG + "phase-PHASE2", "status") is None
+
+
+def test_trial_links_to_its_registry_page() -> None:
+    trial = Trial(id="NCT06592612", source=Source("f", "f", 0, "c"), nct_id="NCT06592612")
+    pages = [q.object for q in rdf.trial_quads(trial) if q.predicate == ox.NamedNode(TG + "registryPage")]
+    assert pages == [ox.NamedNode("https://clinicaltrials.gov/study/NCT06592612")]
+
+
+def test_dates_are_typed_by_their_precision() -> None:
+    trial = Trial(id="T", source=Source("f", "f", 0, "c"), start_date="2024-05-01", completion_date="2025-06")
+    dates = {
+        q.predicate.value[len(TG) :]: q.object for q in rdf.trial_quads(trial) if "Date" in q.predicate.value
+    }
+    assert dates["startDate"].datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+    assert dates["completionDate"].datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYearMonth")
+
+
+@pytest.fixture(scope="module")
+def declared() -> set[str]:
+    return {q.subject.value for q in rdf.ontology_quads() if isinstance(q.subject, ox.NamedNode)}
+
+
+def test_every_ontology_term_the_mapping_uses_is_declared(shared_data: Path, declared: set[str]) -> None:
+    used: set[str] = set()
+    trials = [*_shared_trials(shared_data), _trial_with_constraints()]
+    for trial in trials:
+        for q in rdf.trial_quads(trial):
+            used.update(t.value for t in (q.predicate, q.object) if isinstance(t, ox.NamedNode))
+    assert {u for u in used if u.startswith(TG)} - declared == set()
+
+
+def test_every_constraint_class_is_declared(declared: set[str]) -> None:
+    assert set(rdf.constraint_classes()) <= declared
