@@ -151,4 +151,5 @@ class TrialGraph:
 
 
 def _local(term: ox.NamedNode | ox.Literal) -> str:
-    return str(term.value).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    """``tg:phase-PHASE2`` -> ``PHASE2``: the API v2 code of a controlled value."""
+    return str(term.value).rsplit("#", 1)[-1].rsplit("/", 1)[-1].split("-", 1)[-1]
