@@ -70,7 +70,7 @@ class TrialGraph:
 
     def __init__(self, store: str | os.PathLike[str] | None = DEFAULT_STORE, read_only: bool = False) -> None:
         self.store = TrialStore(store, read_only=read_only)
-        if not read_only:
+        if not read_only and not self.store.contains(rdf.ontology_version()):
             self.store.replace_graph(ox.NamedNode(ONTOLOGY_GRAPH), rdf.ontology_quads())
 
     def ingest(

@@ -18,6 +18,7 @@ with the ClinicalTrials.gov API v2 code, e.g. ``tg:phase-PHASE2``. The mapping i
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import types
 import typing
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -46,7 +48,7 @@ from trialgraph.model import (
     Source,
     Trial,
 )
-from trialgraph.namespaces import ONTOLOGY_GRAPH, PROV, RDF, RDFS, TG, XSD, trial_iri
+from trialgraph.namespaces import DCT, ONTOLOGY_GRAPH, PROV, RDF, RDFS, TG, XSD, trial_iri
 from trialgraph.resources import ONTOLOGY_DIR
 
 MESH = "http://id.nlm.nih.gov/mesh/"
@@ -534,10 +536,19 @@ def ontology_files() -> list[str]:
     return [str(f) for f in files]
 
 
-def ontology_quads() -> list[ox.Quad]:
-    """The ontology and vocabulary as quads in the ontology graph."""
+def ontology_version() -> ox.Quad:
+    """``<graph/ontology> dct:hasVersion "sha256:…"``: a digest of the ontology files, to skip reloading."""
+    digest = hashlib.sha256()
+    for path in ontology_files():
+        digest.update(Path(path).read_bytes())
     graph = ox.NamedNode(ONTOLOGY_GRAPH)
-    quads: list[ox.Quad] = []
+    return ox.Quad(graph, ox.NamedNode(DCT + "hasVersion"), ox.Literal("sha256:" + digest.hexdigest()), graph)
+
+
+def ontology_quads() -> list[ox.Quad]:
+    """The ontology and vocabulary as quads in the ontology graph, with their :func:`ontology_version`."""
+    graph = ox.NamedNode(ONTOLOGY_GRAPH)
+    quads: list[ox.Quad] = [ontology_version()]
     for path in ontology_files():
         quads.extend(
             ox.Quad(q.subject, q.predicate, q.object, graph)

@@ -79,6 +79,10 @@ class TrialStore:
         """Remove a named graph and its quads."""
         self._store.remove_graph(graph)
 
+    def contains(self, quad: ox.Quad) -> bool:
+        """Whether the store holds this quad."""
+        return quad in self._store
+
     def has_graph(self, graph: ox.NamedNode) -> bool:
         """Whether the named graph exists."""
         return bool(self._store.contains_named_graph(graph))
