@@ -18,7 +18,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from trialgraph import ingest, queries, rdf
+from trialgraph import ingest, queries, rdf, reasoning
 from trialgraph.errors import InputError, NotFoundError
 from trialgraph.model import Trial
 from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TRIAL, trial_iri
@@ -108,6 +108,13 @@ class TrialGraph:
         if not self.store.has_graph(graph):
             raise NotFoundError(f"no trial {trial_id} in the store")
         return rdf.trial_from_quads(self.store.quads(graph))
+
+    def reason(self) -> reasoning.ReasoningReport:
+        """Classify the ontology graph with HermiT and store what it entails in its own graph."""
+        report = reasoning.classify(self.store.quads(ox.NamedNode(ONTOLOGY_GRAPH)))
+        if report.ok:
+            self.store.replace_graph(ox.NamedNode(reasoning.INFERRED_GRAPH), report.inferred)
+        return report
 
     def stats(self) -> Stats:
         """Counts of trials, arms, interventions, conditions, criteria and quads."""

@@ -121,6 +121,20 @@ def show(obj: Context, trial_id: str) -> None:
 
 
 @main.command(epilog=EXIT_CODES)
+@click.pass_obj
+@handles_errors
+def reason(obj: Context) -> None:
+    """Check the ontology with the HermiT reasoner and store the types and subclasses it infers.
+
+    The inferred triples go to their own graph (https://w3id.org/trialgraph/graph/inferred), so
+    plain SPARQL sees, for example, an agent classified as a PD-1 inhibitor from its target.
+    """
+    report = obj.graph().reason()
+    click.echo(render.reasoning(report))
+    sys.exit(EXIT_OK if report.ok else EXIT_PARTIAL)
+
+
+@main.command(epilog=EXIT_CODES)
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="turtle", show_default=True)
 @click.option(
     "--trial", "trial_ids", multiple=True, metavar="ID", help="Export only this trial (repeatable)."

@@ -9,6 +9,7 @@ from trialgraph.model import Criterion, Trial
 
 if TYPE_CHECKING:
     from trialgraph.api import IngestReport, Stats
+    from trialgraph.reasoning import ReasoningReport
 
 _WIDTH = 100
 
@@ -21,6 +22,19 @@ def ingest_summary(report: IngestReport) -> str:
         f"warnings: {len(report.warnings)}\n"
         f"errors: {len(report.errors)}"
     )
+
+
+def reasoning(r: ReasoningReport) -> str:
+    """Consistency, unsatisfiable classes and the number of inferred triples stored."""
+    lines = [
+        f"consistent: {'yes' if r.consistent else 'NO'}",
+        f"unsatisfiable classes: {len(r.unsatisfiable)}",
+    ]
+    lines.extend(f"  {iri}" for iri in r.unsatisfiable)
+    if r.ok:
+        lines.append(f"inferred triples stored: {len(r.inferred)}")
+    lines.append(f"reasoner time: {r.seconds:.1f} s")
+    return "\n".join(lines)
 
 
 def stats(s: Stats) -> str:
