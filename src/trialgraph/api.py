@@ -18,10 +18,13 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from trialgraph import ingest, queries, rdf, reasoning
+from trialgraph import extract, ingest, queries, rdf, reasoning
+from trialgraph.eligibility.evaluate import TrialResult, match_trials
+from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
 from trialgraph.errors import InputError, NotFoundError
 from trialgraph.model import Trial
 from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TRIAL, trial_iri
+from trialgraph.results import QueryResult
 from trialgraph.store import TrialStore
 
 DEFAULT_STORE = "trialgraph-store"
@@ -84,7 +87,7 @@ class TrialGraph:
                 if isinstance(result, InputError):
                     report.errors.append(result)
                     continue
-                if self.add_trial(result):
+                if self.add_trial(extract.extract_trial(result)):
                     report.trials_stored += 1
                 else:
                     report.trials_unchanged += 1
@@ -108,6 +111,33 @@ class TrialGraph:
         if not self.store.has_graph(graph):
             raise NotFoundError(f"no trial {trial_id} in the store")
         return rdf.trial_from_quads(self.store.quads(graph))
+
+    def query(self, query: str | os.PathLike[str], **params: object) -> QueryResult:
+        """Run a library query by name (or a ``.rq`` file, or SPARQL text) with its parameters bound.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials"])
+        >>> rows = tg.query("oligoprogression-prior-therapy", therapy="PD-1 inhibitor").values()
+        >>> [(r["nct_id"], r["stance"]) for r in rows]
+        [('NCT06592612', 'permitted'), (None, 'not_mentioned')]
+        """
+        return QueryResult.from_oxigraph(self.store.query(resolve_query(query).bind(**params)))
+
+    def match(
+        self, patient: Patient | str | os.PathLike[str], trial_ids: Iterable[str] | None = None
+    ) -> list[TrialResult]:
+        """Every trial (or the named ones) checked against a patient, eligible first.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials"])
+        >>> results = tg.match("examples/patients/hcc_low_platelets.yaml", ["NCT06592612"])
+        >>> results[0].verdict, [c.number for c in results[0].criteria if c.status == "NOT_MET"]
+        ('INELIGIBLE', ['7'])
+        """
+        if not isinstance(patient, Patient):
+            patient = load_patient(patient, vocabulary_resolver())
+        ids = list(trial_ids) if trial_ids is not None else self.trial_ids()
+        return match_trials(patient, (self.trial(t) for t in ids))
 
     def reason(self) -> reasoning.ReasoningReport:
         """Classify the ontology graph with HermiT and store what it entails in its own graph."""
@@ -160,3 +190,15 @@ class TrialGraph:
 def _local(term: ox.NamedNode | ox.Literal) -> str:
     """``tg:phase-PHASE2`` -> ``PHASE2``: the API v2 code of a controlled value."""
     return str(term.value).rsplit("#", 1)[-1].rsplit("/", 1)[-1].split("-", 1)[-1]
+
+
+def resolve_query(query: str | os.PathLike[str]) -> queries.LibraryQuery:
+    """A library query by name, a query read from a ``.rq`` file, or SPARQL text given inline."""
+    text = str(query)
+    if isinstance(query, os.PathLike) or text.endswith(".rq"):
+        if not Path(text).is_file():
+            raise NotFoundError(f"no query file {text}")
+        return queries.load_file(Path(text))
+    if "{" in text:
+        return queries.LibraryQuery("inline", "", "", text, Path("<inline>"))
+    return queries.load(text)

@@ -10,9 +10,11 @@ from typing import Any, BinaryIO, TypeVar
 
 import click
 
-from trialgraph import __version__, ingest, render
-from trialgraph.api import TrialGraph, default_store_path
+from trialgraph import __version__, ingest, queries, render
+from trialgraph.api import TrialGraph, default_store_path, resolve_query
+from trialgraph.eligibility.patient import load_patient, vocabulary_resolver
 from trialgraph.errors import StoreError, TrialgraphError
+from trialgraph.results import RESULT_FORMATS, QueryResult
 from trialgraph.store import FORMATS
 
 EXIT_OK = 0
@@ -118,6 +120,102 @@ def stats(obj: Context) -> None:
 def show(obj: Context, trial_id: str) -> None:
     """A readable summary of one trial: identifiers, status, arms, numbered criteria."""
     click.echo(render.trial(obj.graph(read_only=True).trial(trial_id)))
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--param")
+        params[key.strip()] = value
+    return params
+
+
+_FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(RESULT_FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people; csv, tsv, json (SPARQL 1.1 Query Results) for programs.",
+)
+
+
+@main.command("query", epilog=EXIT_CODES)
+@click.argument("query")
+@click.option(
+    "--param", "-p", "pairs", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable)."
+)
+@_FORMAT_OPTION
+@click.pass_obj
+@handles_errors
+def query_cmd(obj: Context, query: str, pairs: tuple[str, ...], fmt: str) -> None:
+    """Run a library query by NAME (see `trialgraph queries`) or a FILE.rq, with its parameters.
+
+    \b
+    Examples:
+      trialgraph query oligoprogression-prior-therapy -p therapy="PD-L1 inhibitor"
+      trialgraph query prior-therapy-stance -p therapy=tgc:CTLA4Inhibitor --format csv
+    """
+    click.echo(obj.graph(read_only=True).query(query, **_params(pairs)).format(fmt))
+
+
+@main.command("queries", epilog=EXIT_CODES)
+@handles_errors
+def queries_cmd() -> None:
+    """List the query library: each query's name, question and parameters."""
+    for q in queries.library():
+        click.echo(q.name)
+        click.echo(f"    {q.question}")
+        for p in q.parameters:
+            click.echo(f"    --param {p.name}=<{p.type}>  (default {p.default}) {p.description}")
+
+
+ASK_SHORTCUTS: dict[str, tuple[str, str, dict[str, str], Callable[[dict[str, object]], bool]]] = {
+    "oligo-pd1": (
+        "Which oligoprogression trials allow prior PD-1 therapy?",
+        "oligoprogression-prior-therapy",
+        {"therapy": "tgc:PD1Inhibitor", "population": "tgc:Oligoprogression"},
+        lambda row: row["stance"] != "excluded",
+    ),
+}
+"""Short questions: a library query, its parameters, and which rows answer the question."""
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("question", type=click.Choice(sorted(ASK_SHORTCUTS)))
+@_FORMAT_OPTION
+@click.pass_obj
+@handles_errors
+def ask(obj: Context, question: str, fmt: str) -> None:
+    """Answer a named question from the library, e.g. `trialgraph ask oligo-pd1`."""
+    title, name, params, keep = ASK_SHORTCUTS[question]
+    result = obj.graph(read_only=True).query(name, **params)
+    kept = [row for row, values in zip(result.rows, result.values(), strict=True) if keep(values)]
+    answer = QueryResult(result.variables, kept)
+    if fmt == "table":
+        click.echo(
+            f"{title}\n({resolve_query(name).name}: {', '.join(f'{k}={v}' for k, v in params.items())})\n"
+        )
+    click.echo(answer.format(fmt))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("patient", type=click.Path(exists=True, dir_okay=False))
+@click.option("--trial", "trial_ids", multiple=True, metavar="ID", help="Check only this trial (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+@handles_errors
+def match(obj: Context, patient: str, trial_ids: tuple[str, ...], fmt: str) -> None:
+    """Check a PATIENT description (YAML or JSON, see docs/patient-format.md) against every trial.
+
+    Trials come eligible first, then undetermined, then ineligible; for each, the criteria not
+    met and those the description cannot decide, with the reason in words.
+    """
+    person = load_patient(patient, vocabulary_resolver())
+    results = obj.graph(read_only=True).match(person, list(trial_ids) or None)
+    click.echo(render.match_table(results) if fmt == "table" else render.match_json(person.id, results))
 
 
 @main.command(epilog=EXIT_CODES)

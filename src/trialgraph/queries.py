@@ -1,21 +1,113 @@
 """The SPARQL query library: ``queries/*.rq`` files loaded by name, each with a header.
 
-A header is the leading block of ``#`` comment lines::
+A header is the leading block of ``#`` comment lines: ``name``, a one-line ``question``, a
+``description``, and one ``param`` line per parameter: name, type, default and a description::
 
-    # name: graph-statistics
-    # question: How many trials, arms, interventions, conditions and criteria does the graph hold?
+    # name: prior-therapy-stance
+    # question: What is each trial's stance on prior therapy of a class?
+    # param: therapy concept = tgc:PD1Inhibitor ; the therapy class or agent
+
+A parameter is bound through the query's own ``VALUES ?name { default }`` block(s), which
+:meth:`LibraryQuery.bind` rewrites with the RDF term the value denotes, serialised by the RDF
+library (so quotes and braces in a value cannot change the query). Types: ``concept`` (an IRI, a
+``tgc:``/``tg:`` name, or a name the vocabulary resolves), ``iri``, ``string``, ``integer``,
+``decimal``, ``boolean``.
 
 >>> load("graph-statistics").question
 'How many trials, arms, interventions, conditions and criteria does the graph hold?'
+>>> q = load("prior-therapy-stance")
+>>> "{ <https://w3id.org/trialgraph/concept/PDL1Inhibitor> }" in q.bind(therapy="PD-L1 inhibitor")
+True
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from trialgraph.errors import NotFoundError
+import pyoxigraph as ox
+
+from trialgraph.errors import NotFoundError, TrialgraphError
+from trialgraph.namespaces import PREFIXES, XSD
 from trialgraph.resources import QUERIES_DIR
+
+PARAMETER_TYPES = ("concept", "iri", "string", "integer", "decimal", "boolean")
+_PARAM_RE = re.compile(
+    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)(?:\s*=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<doc>.*))?$"
+)
+
+
+class ParameterError(TrialgraphError):
+    """A query parameter value that is not a valid term of the parameter's type."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A query parameter declared in the header: name, type, default and what it means."""
+
+    name: str
+    type: str
+    default: str | None
+    description: str
+
+    def term(self, value: object) -> ox.NamedNode | ox.Literal:
+        """The RDF term ``value`` denotes, or a :class:`ParameterError` naming the parameter."""
+        text = str(value).strip()
+        try:
+            if self.type == "concept":
+                return _concept(text)
+            if self.type == "iri":
+                return _iri(text)
+            if self.type == "integer":
+                return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
+            if self.type == "decimal":
+                return ox.Literal(str(Decimal(text)), datatype=ox.NamedNode(XSD + "decimal"))
+            if self.type == "boolean":
+                if text.lower() not in ("true", "false"):
+                    raise ValueError(text)
+                return ox.Literal(text.lower(), datatype=ox.NamedNode(XSD + "boolean"))
+            return ox.Literal(text)
+        except (ValueError, InvalidOperation, LookupError):
+            expected = {
+                "concept": "a concept IRI, a tgc: name, or a name the vocabulary knows",
+                "iri": "an absolute IRI or a prefixed name (tg:, tgc:, ...)",
+                "integer": "an integer",
+                "decimal": "a decimal number",
+                "boolean": "true or false",
+            }.get(self.type, "text")
+            raise ParameterError(
+                f"parameter {self.name}: {text!r} is not valid; expected {expected}"
+            ) from None
+
+
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: text
+
+
+def _iri(text: str) -> ox.NamedNode:
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        text = PREFIXES[prefix] + local
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text):
+        raise ValueError(text)
+    return ox.NamedNode(text)  # raises ValueError on characters an IRI cannot hold
+
+
+def _concept(text: str) -> ox.NamedNode:
+    from trialgraph.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary.default()
+    if ":" in text:
+        iri = _iri(text)
+        if iri.value in vocabulary:
+            return iri
+    found = vocabulary.lookup(text)
+    if found is None:
+        raise LookupError(text)
+    return ox.NamedNode(found.iri)
 
 
 @dataclass(frozen=True)
@@ -28,6 +120,27 @@ class LibraryQuery:
     text: str
     path: Path
     header: dict[str, list[str]] = field(default_factory=dict)
+    parameters: tuple[Parameter, ...] = ()
+
+    def bind(self, **values: object) -> str:
+        """The query text with each parameter's ``VALUES`` block holding ``values[name]`` or the default."""
+        unknown = set(values) - {p.name for p in self.parameters}
+        if unknown:
+            known = ", ".join(p.name for p in self.parameters) or "none"
+            raise ParameterError(
+                f"query {self.name} has no parameter {', '.join(sorted(unknown))}; it has: {known}"
+            )
+        text = self.text
+        for p in self.parameters:
+            raw = values.get(p.name)
+            if raw is None:
+                continue
+            term = p.term(raw)
+            block = re.compile(rf"VALUES\s+\?{p.name}\s*\{{[^{{}}]*\}}")
+            # A function replacement, so backslashes in the term are not read as group references.
+            replacement = f"VALUES ?{p.name} {{ {term} }}"
+            text = block.sub(_constant(replacement), text)
+        return text
 
 
 def _parse_header(text: str) -> dict[str, list[str]]:
@@ -50,6 +163,17 @@ def load_file(path: Path) -> LibraryQuery:
     """A query from a ``.rq`` file."""
     text = path.read_text(encoding="utf-8")
     header = _parse_header(text)
+    parameters = []
+    for line in header.get("param", []):
+        m = _PARAM_RE.match(line)
+        if m is None or m["type"] not in PARAMETER_TYPES:
+            raise TrialgraphError(
+                f"{path}: bad param line {line!r}; expected 'name type = default ; description' "
+                f"with a type among {', '.join(PARAMETER_TYPES)}"
+            )
+        parameters.append(
+            Parameter(m["name"], m["type"], (m["default"] or "").strip() or None, m["doc"] or "")
+        )
     return LibraryQuery(
         name=" ".join(header.get("name", [path.stem])),
         question=" ".join(header.get("question", [])),
@@ -57,6 +181,7 @@ def load_file(path: Path) -> LibraryQuery:
         text=text,
         path=path,
         header=header,
+        parameters=tuple(parameters),
     )
 
 

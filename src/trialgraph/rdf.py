@@ -242,6 +242,7 @@ def _literal(value: Any, kind: str) -> ox.NamedNode | ox.Literal:
     if kind == "int":
         return ox.Literal(str(int(value)), datatype=_INTEGER)
     if kind == "decimal":
+        # The lexical form the store keeps ("3", not "3.0"), so a stored graph compares equal.
         return ox.Literal(format(Decimal(repr(float(value))).normalize(), "f"), datatype=_DECIMAL)
     if kind == "date":
         text = str(value)

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import TYPE_CHECKING
 
-from trialgraph.model import Criterion, Trial
+from trialgraph.model import (
+    AgeConstraint,
+    Constraint,
+    Criterion,
+    DiseaseStateConstraint,
+    HistologyConstraint,
+    ImagingConstraint,
+    LabConstraint,
+    LifeExpectancyConstraint,
+    MalignancyConstraint,
+    MetastasisSiteConstraint,
+    PerformanceConstraint,
+    SexConstraint,
+    TherapyConstraint,
+    Trial,
+)
+from trialgraph.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from trialgraph.api import IngestReport, Stats
+    from trialgraph.eligibility.evaluate import TrialResult
     from trialgraph.reasoning import ReasoningReport
 
 _WIDTH = 100
@@ -74,6 +92,7 @@ def trial(t: Trial) -> str:
         _field("ages", ages),
         _field("sponsor", t.sponsor.name if t.sponsor else None),
         _field("conditions", "; ".join(c.name for c in t.conditions)),
+        _field("topics", "; ".join(map(concept_label, t.tags))),
         _field("page", t.url),
     ]
     head.extend(f for f in fields if f)
@@ -99,9 +118,134 @@ def trial(t: Trial) -> str:
 
 def _criterion(c: Criterion, number: str) -> str:
     indent = "  " + "    " * number.count(".")
-    return textwrap.fill(
-        c.text,
-        width=_WIDTH,
-        initial_indent=f"{indent}{number}. ",
-        subsequent_indent=indent + " " * (len(number) + 2),
-    )
+    lines = [
+        textwrap.fill(
+            c.text,
+            width=_WIDTH,
+            initial_indent=f"{indent}{number}. ",
+            subsequent_indent=indent + " " * (len(number) + 2),
+        )
+    ]
+    pad = indent + " " * (len(number) + 2)
+    lines.extend(f"{pad}-> {constraint(k)}" for k in c.constraints)
+    if not c.constraints:
+        lines.append(f"{pad}-> not computable (free text)")
+    return "\n".join(lines)
+
+
+def concept_label(iri: str) -> str:
+    """The preferred label of a vocabulary concept, or the end of its IRI."""
+    found = Vocabulary.default().get(iri)
+    return found.label if found else iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _range(
+    low: float | None,
+    high: float | None,
+    unit: str = "",
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if low_inclusive else '>'} {low:g}")
+    if high is not None:
+        parts.append(f"{'<=' if high_inclusive else '<'} {high:g}")
+    return (", ".join(parts) or "any") + (f" {unit}" if unit else "")
+
+
+def constraint(k: Constraint) -> str:
+    """One constraint in words with the text it was read from: ``age 18-70 years  «aged 18 to 70»``."""
+    words: str
+    if isinstance(k, AgeConstraint):
+        words = f"age {_range(k.min_years, k.max_years, 'years', k.min_inclusive, k.max_inclusive)}"
+    elif isinstance(k, SexConstraint):
+        words = f"sex {k.sex}"
+    elif isinstance(k, PerformanceConstraint):
+        words = f"{k.scale} {_range(k.min_value, k.max_value)}"
+    elif isinstance(k, LifeExpectancyConstraint):
+        words = f"life expectancy {'>=' if k.min_inclusive else '>'} {k.min_months:g} months"
+    elif isinstance(k, LabConstraint):
+        unit = "x ULN" if k.uln_multiple else (k.unit or "")
+        words = f"{k.analyte} {k.comparator} {k.value:g} {unit}".rstrip()
+        if k.applies_when:
+            words += f" ({k.applies_when})"
+    elif isinstance(k, TherapyConstraint):
+        words = f"therapy: {k.sense} {k.timing} {concept_label(k.therapy)}"
+        details = [
+            f"within {k.within_days:g} days" if k.within_days is not None else "",
+            f">= {k.min_cycles} cycles" if k.min_cycles is not None else "",
+            f"line {k.line}" if k.line is not None else "",
+            f"with {k.outcome}" if k.outcome else "",
+            ("permitted: " + ", ".join(map(concept_label, k.permitted_therapies)))
+            if k.permitted_therapies
+            else "",
+        ]
+        words += "".join(f"; {d}" for d in details if d)
+    elif isinstance(k, DiseaseStateConstraint):
+        words = f"disease: {k.sense} {concept_label(k.concept)}"
+        if k.min_lesions is not None or k.max_lesions is not None:
+            words += f"; lesions {_range(k.min_lesions, k.max_lesions)}"
+        if k.min_organs is not None or k.max_organs is not None:
+            words += f"; organs {_range(k.min_organs, k.max_organs)}"
+    elif isinstance(k, MetastasisSiteConstraint):
+        words = f"metastases: {concept_label(k.site)} {k.stance.replace('_', ' ')}"
+    elif isinstance(k, ImagingConstraint):
+        words = f"imaging: {k.sense} {concept_label(k.modality)}"
+    elif isinstance(k, HistologyConstraint):
+        words = f"histology: {k.sense} {concept_label(k.histology)}"
+    elif isinstance(k, MalignancyConstraint):
+        words = "other malignancy excluded"
+        if k.within_years is not None:
+            words += f" within {k.within_years:g} years"
+        if k.except_text:
+            words += f" ({k.except_text})"
+    else:
+        words = k.family
+    return f"{words}  \u00ab{k.text}\u00bb"
+
+
+def match_table(results: list[TrialResult]) -> str:
+    """Each trial's verdict, then the criteria not met and those undecided, with the reason in words."""
+    lines = []
+    for r in results:
+        lines.append(f"{r.verdict:<13}{r.trial_id}  {r.title or ''}".rstrip())
+        for c in r.failed_or_unknown():
+            label = "not met" if c.status == "NOT_MET" else "unknown"
+            lines.append(
+                textwrap.fill(
+                    f"{label}: {c.reason}",
+                    width=_WIDTH,
+                    initial_indent="    ",
+                    subsequent_indent="      ",
+                )
+            )
+        if r.manual_review:
+            lines.append(f"    {r.manual_review} criteria are free text: read them yourself")
+    return "\n".join(lines)
+
+
+def match_json(patient_id: str, results: list[TrialResult]) -> str:
+    """The documented JSON object of ``trialgraph match`` (see docs/patient-format.md)."""
+    trials = [
+        {
+            "trial": r.trial,
+            "nct_id": r.nct_id,
+            "title": r.title,
+            "verdict": r.verdict,
+            "manual_review": r.manual_review,
+            "criteria": [
+                {
+                    "criterion": c.criterion,
+                    "kind": c.kind,
+                    "number": c.number,
+                    "text": c.text,
+                    "status": c.status,
+                    "reason": c.reason,
+                }
+                for c in r.criteria
+            ],
+        }
+        for r in results
+    ]
+    return json.dumps({"patient": patient_id, "trials": trials}, ensure_ascii=False, indent=2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import yaml
 
 from trialgraph.errors import InputError
+from trialgraph.vocabulary import Vocabulary
 
 Resolve = Callable[[str, str], str | None]
 """``resolve(name, kind)`` -> a concept IRI, or None; ``kind`` is therapy, disease, site or state."""
@@ -45,6 +47,11 @@ LAB_UNITS: dict[str, tuple[str, dict[str, float]]] = {
     "inr": ("ratio", {"ratio": 1, "": 1}),
     "testosterone": ("nmol/L", {"nmol/L": 1, "ng/dL": 0.0347, "ng/mL": 3.47}),
     "psa": ("ng/mL", {"ng/mL": 1, "ug/L": 1}),
+    "lymphocytes": ("10^9/L", {"10^9/L": 1, "/uL": 1e-3, "/mm3": 1e-3}),
+    "direct_bilirubin": ("mg/dL", {"mg/dL": 1, "umol/L": 1 / 17.1}),
+    "pt": ("s", {"s": 1}),
+    "aptt": ("s", {"s": 1}),
+    "lvef": ("%", {"%": 1}),
 }
 _UNIT_SPELLINGS = {"µ": "u", "μ": "u", "×": "x", " ": "", "x10^9/l": "10^9/l", "10e9/l": "10^9/l"}
 
@@ -109,6 +116,8 @@ class Patient:
     therapies: list[TherapyCourse] = field(default_factory=list)
     imaging: list[str] = field(default_factory=list)
     other_malignancies: list[str] = field(default_factory=list)
+    given: frozenset[str] = frozenset()
+    """The fields the description states, so an empty list ("no prior therapy") differs from silence."""
 
 
 class _Fields:
@@ -263,9 +272,13 @@ def parse_patient(data: object, source: str, resolve: Resolve = _no_resolver) ->
         age_years=age,
         sex=top.choice("sex", {"MALE", "FEMALE"}),
         diagnoses=top.concepts("diagnoses", "disease", resolve),
-        imaging=top.names("imaging"),
+        imaging=top.concepts("imaging", "imaging", resolve),
         other_malignancies=top.names("other_malignancies"),
     )
+    given = {k for k in _TOP if top.get(k) is not None}
+    if isinstance(top.get("disease"), Mapping):
+        given |= {f"disease.{k}" for k in _DISEASE if top.get("disease").get(k) is not None}
+    patient.given = frozenset(given)
     if top.get("disease") is not None:
         _read_disease(_Fields(top.get("disease"), "disease", source, _DISEASE), patient, resolve)
     if top.get("performance") is not None:
@@ -349,7 +362,7 @@ def _read_course(c: _Fields, resolve: Resolve, assessment: dt.date) -> TherapyCo
     )
 
 
-def load_patient(path: str | Path, resolve: Resolve = _no_resolver) -> Patient:
+def load_patient(path: str | os.PathLike[str], resolve: Resolve = _no_resolver) -> Patient:
     """Read a patient from a ``.yaml``/``.yml`` or ``.json`` file."""
     source = str(path)
     try:
@@ -361,3 +374,23 @@ def load_patient(path: str | Path, resolve: Resolve = _no_resolver) -> Patient:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(source, f"not valid YAML or JSON: {exc}") from None
     return parse_patient(data, source, resolve)
+
+
+_KINDS = {
+    "therapy": ("agent", "class", "procedure"),
+    "disease": ("disease",),
+    "state": ("state", "disease"),
+    "site": ("state", "disease"),
+    "imaging": ("imaging", "response_criteria"),
+}
+
+
+def vocabulary_resolver(vocabulary: Vocabulary | None = None) -> Resolve:
+    """A :data:`Resolve` that looks names up in the concept vocabulary and checks their kind."""
+    vocab = vocabulary or Vocabulary.default()
+
+    def resolve(name: str, kind: str) -> str | None:
+        concept = vocab.get(name) if name.startswith("http") else vocab.lookup(name)
+        return concept.iri if concept is not None and concept.kind in _KINDS.get(kind, (kind,)) else None
+
+    return resolve

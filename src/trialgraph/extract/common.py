@@ -219,9 +219,7 @@ def _phrase(words: str) -> str:
 
 
 _WORD_ALTERNATION = "|".join(_phrase(w) for w in sorted(_COMPARATOR_WORDS, key=len, reverse=True))
-COMPARATOR: Final = (
-    "(?:" + "|".join(s for s, _ in _COMPARATOR_SYMBOLS) + rf"|\b(?:{_WORD_ALTERNATION})\b)"
-)
+COMPARATOR: Final = "(?:" + "|".join(s for s, _ in _COMPARATOR_SYMBOLS) + rf"|\b(?:{_WORD_ALTERNATION})\b)"
 """Regex source of one comparator phrase (symbol or words); read it with :func:`parse_comparator`."""
 _SYMBOL_RES = tuple((re.compile(s), op) for s, op in _COMPARATOR_SYMBOLS)
 _SPACES_RE = re.compile(r"\s+")

@@ -77,9 +77,7 @@ def _read_document(text: str, file: str) -> Iterator[Trial | InputError]:
     if isinstance(value, dict) and "studies" in value and "protocolSection" not in value:
         studies = value["studies"]
         if not isinstance(studies, list):
-            yield InputError(
-                file, f'"studies" is {_kind(studies)}; expected an array of study objects'
-            )
+            yield InputError(file, f'"studies" is {_kind(studies)}; expected an array of study objects')
             return
         for index, item in enumerate(studies):
             yield _record(item, index, index, file)
@@ -118,8 +116,7 @@ def _read_array(text: str, start: int, file: str) -> Iterator[Trial | InputError
             line, column = _line_column(text, pos)
             yield InputError(
                 file,
-                f"invalid JSON at line {line}, column {column}: expected ',' or ']' "
-                "after an array element",
+                f"invalid JSON at line {line}, column {column}: expected ',' or ']' after an array element",
                 index + 1,
             )
             return
@@ -198,9 +195,7 @@ def _record(value: object, index: int, name: str | int, file: str) -> Trial | In
     try:
         return _StudyReader(value, protocol).trial(source)
     except _MissingIdentity:
-        return InputError(
-            file, "expected protocolSection.identificationModule.nctId or a title", name
-        )
+        return InputError(file, "expected protocolSection.identificationModule.nctId or a title", name)
 
 
 def _canonical(value: Json) -> bytes:
@@ -300,9 +295,7 @@ class _StudyReader:
 
     def _read_conditions(self, trial: Trial) -> None:
         mod = self._module("conditionsModule")
-        trial.conditions = [
-            Condition(c) for c in self._texts(mod, "conditions", "conditionsModule")
-        ]
+        trial.conditions = [Condition(c) for c in self._texts(mod, "conditions", "conditionsModule")]
         trial.keywords = self._texts(mod, "keywords", "conditionsModule")
 
     def _read_design(self, trial: Trial) -> None:
