@@ -23,6 +23,7 @@ demo: $(STAMP)
 	rm -rf $(DEMO_STORE)
 	$(BIN)/trialgraph --store $(DEMO_STORE) ingest examples/trials
 	$(BIN)/trialgraph --store $(DEMO_STORE) stats
+	$(BIN)/trialgraph --store $(DEMO_STORE) ask oligo-pd1
 
 test: $(STAMP) java
 	$(BIN)/pytest -q -p no:cacheprovider

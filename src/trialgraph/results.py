@@ -61,7 +61,7 @@ def short(term: Term | None) -> str:
         return ""
     if isinstance(term, ox.NamedNode):
         for prefix, ns in PREFIXES.items():
-            if term.value.startswith(ns) and prefix != "trial":
+            if term.value.startswith(ns):
                 return f"{prefix}:{term.value[len(ns) :]}"
         return term.value
     return str(term.value)
