@@ -18,7 +18,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from trialgraph import extract, ingest, queries, rdf, reasoning
+from trialgraph import extract, ingest, quality, queries, rdf, reasoning
 from trialgraph.eligibility.evaluate import TrialResult, match_trials
 from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
 from trialgraph.errors import InputError, NotFoundError
@@ -138,6 +138,17 @@ class TrialGraph:
             patient = load_patient(patient, vocabulary_resolver())
         ids = list(trial_ids) if trial_ids is not None else self.trial_ids()
         return match_trials(patient, (self.trial(t) for t in ids))
+
+    def validate(self, trial_ids: Iterable[str] | None = None) -> list[quality.QualityResult]:
+        """Data-quality findings (``shapes/data-quality.ttl``) of every trial graph, or the named ones.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials"])
+        >>> sorted({(r.severity, r.message) for r in tg.validate()})[0]
+        ('Warning', 'the trial has no title (neither brief nor official)')
+        """
+        graphs = ((g.value[len(TRIAL) :], self.store.quads(g)) for g in self._trial_graphs(trial_ids))
+        return list(quality.validate_trials(graphs))
 
     def reason(self) -> reasoning.ReasoningReport:
         """Classify the ontology graph with HermiT and store what it entails in its own graph."""

@@ -218,6 +218,24 @@ def match(obj: Context, patient: str, trial_ids: tuple[str, ...], fmt: str) -> N
     click.echo(render.match_table(results) if fmt == "table" else render.match_json(person.id, results))
 
 
+@main.command("validate", epilog=EXIT_CODES)
+@click.option(
+    "--trial", "trial_ids", multiple=True, metavar="ID", help="Validate only this trial (repeatable)."
+)
+@click.pass_obj
+@handles_errors
+def validate_cmd(obj: Context, trial_ids: tuple[str, ...]) -> None:
+    """Check every trial graph against the data-quality shapes (shapes/data-quality.ttl).
+
+    Violations (a broken graph) make the exit code 1; warnings (something the source record lacks)
+    are reported but do not.
+    """
+    tg = obj.graph(read_only=True)
+    findings = tg.validate(list(trial_ids) or None)
+    click.echo(render.quality(findings, len(trial_ids) or len(tg.trial_ids())))
+    sys.exit(EXIT_PARTIAL if any(f.severity == "Violation" for f in findings) else EXIT_OK)
+
+
 @main.command(epilog=EXIT_CODES)
 @click.pass_obj
 @handles_errors

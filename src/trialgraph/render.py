@@ -27,6 +27,7 @@ from trialgraph.vocabulary import Vocabulary
 if TYPE_CHECKING:
     from trialgraph.api import IngestReport, Stats
     from trialgraph.eligibility.evaluate import TrialResult
+    from trialgraph.quality import QualityResult
     from trialgraph.reasoning import ReasoningReport
 
 _WIDTH = 100
@@ -249,3 +250,14 @@ def match_json(patient_id: str, results: list[TrialResult]) -> str:
         for r in results
     ]
     return json.dumps({"patient": patient_id, "trials": trials}, ensure_ascii=False, indent=2)
+
+
+def quality(findings: list[QualityResult], trials: int) -> str:
+    """Data-quality findings per trial, then a count by severity."""
+    lines = []
+    for f in findings:
+        where = f.focus.rsplit("/trial/", 1)[-1]
+        lines.append(f"{f.severity.lower():<9} {where}: {f.message}")
+    violations = sum(f.severity == "Violation" for f in findings)
+    lines.append(f"{trials} trials checked: {violations} violations, {len(findings) - violations} warnings")
+    return "\n".join(lines)
