@@ -157,3 +157,22 @@ def test_every_shared_record_ingests_without_error(shared_data: Path) -> None:
     stored = set(tg.trial_ids())
     assert {t for t in stored if t.startswith("NCT")} == expected
     assert len(stored - expected) == 2  # the two pages without an NCT ID get minted identifiers
+
+
+def test_provenance_records_version_date_and_ingest_time(tmp_path: Path, shared_data: Path) -> None:
+    tg = TrialGraph(tmp_path / "store")
+    tg.ingest([shared_data / "ctgov_v2" / "single" / "NCT02552212.json"])
+    query = """PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX tg: <https://w3id.org/trialgraph/ontology#>
+        SELECT ?version ?time WHERE { ?trial tg:nctId "NCT02552212" ; prov:wasDerivedFrom ?source ;
+          prov:wasGeneratedBy ?ingest . ?ingest prov:used ?source ; prov:endedAtTime ?time .
+          ?source tg:versionDate ?version }"""
+    (first,) = list(tg.store.query(query))
+    # lastUpdatePostDateStruct.date of the record, read in the file
+    assert first["version"].value == re.search(
+        r'"lastUpdatePostDateStruct":\s*\{\s*"date":\s*"([0-9-]+)"',
+        (shared_data / "ctgov_v2" / "single" / "NCT02552212.json").read_text(encoding="utf-8"),
+    ).group(1)  # type: ignore[union-attr]
+    report = tg.ingest([shared_data / "ctgov_v2" / "single" / "NCT02552212.json"])
+    assert report.trials_unchanged == 1
+    (second,) = list(tg.store.query(query))
+    assert second["time"] == first["time"], "an unchanged trial keeps the time it was stored"

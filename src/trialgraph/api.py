@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -99,7 +100,10 @@ class TrialGraph:
 
     def add_trial(self, trial: Trial) -> bool:
         """Store one trial, replacing its earlier graph; False when the graph was already identical."""
-        return self.store.replace_graph(ox.NamedNode(trial_iri(trial.id)), rdf.trial_quads(trial))
+        quads = rdf.trial_quads(trial, ingested_at=dt.datetime.now(dt.UTC))
+        return self.store.replace_graph(
+            ox.NamedNode(trial_iri(trial.id)), quads, frozenset({rdf.INGEST_TIME})
+        )
 
     def trial_ids(self) -> list[str]:
         """The identifiers of every stored trial, sorted."""

@@ -18,6 +18,7 @@ with the ClinicalTrials.gov API v2 code, e.g. ``tg:phase-PHASE2``. The mapping i
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import re
 import types
@@ -296,8 +297,16 @@ def criterion_iri(trial_id: str, kind: str, ordinal: int) -> str:
     return f"{trial_iri(trial_id)}/criterion/{kind}-{ordinal}"
 
 
-def trial_quads(trial: Trial) -> list[ox.Quad]:
-    """The quads of one trial, all in the trial's named graph."""
+INGEST_TIME = ox.NamedNode(PROV + "endedAtTime")
+"""The predicate of the ingest timestamp: the one quad of a trial graph that changes on every ingest."""
+
+
+def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox.Quad]:
+    """The quads of one trial, all in the trial's named graph.
+
+    With ``ingested_at``, the graph also records the ingest as a PROV activity that used the
+    source record and generated the trial (``prov:endedAtTime`` is its time, :data:`INGEST_TIME`).
+    """
     w = _Writer(trial.id)
     t = w.node("")
     w.add(t, _TYPE, tg("ClinicalTrial"))
@@ -312,6 +321,15 @@ def trial_quads(trial: Trial) -> list[ox.Quad]:
     w.add(t, _DERIVED_FROM, source)
     w.add(source, _TYPE, tg("SourceRecord"))
     w.fields(source, trial.source, _SOURCE_FIELDS)
+    if trial.last_update_posted:
+        w.add(source, tg("versionDate"), _literal(trial.last_update_posted, "date"))
+    if ingested_at is not None:
+        activity = w.node("ingest")
+        w.add(t, ox.NamedNode(PROV + "wasGeneratedBy"), activity)
+        w.add(activity, _TYPE, ox.NamedNode(PROV + "Activity"))
+        w.add(activity, ox.NamedNode(PROV + "used"), source)
+        stamp = ingested_at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        w.add(activity, INGEST_TIME, ox.Literal(stamp, datatype=ox.NamedNode(XSD + "dateTime")))
     for n, ident in enumerate(trial.identifiers, 1):
         w.child(t, "hasIdentifier", f"identifier/{n}", "TrialIdentifier", ident, _IDENTIFIER_FIELDS)
     if trial.sponsor is not None:

@@ -59,21 +59,30 @@ class TrialStore:
                 ) from None
             raise StoreError(f"cannot open store {path}: {text}") from None
 
-    def replace_graph(self, graph: ox.NamedNode, quads: Sequence[ox.Quad]) -> bool:
-        """Make ``graph`` hold exactly ``quads`` (all in ``graph``), atomically; False if it already did."""
+    def replace_graph(
+        self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode] = frozenset()
+    ) -> bool:
+        """Make ``graph`` hold exactly ``quads`` (all in ``graph``), atomically; False if it already did.
+
+        Quads whose predicate is in ``volatile`` (an ingest timestamp) do not count as a change.
+        """
         if not self._store.contains_named_graph(graph):
             self._store.extend(quads)
             return True
-        if self._graph_equals(graph, quads):
+        if self._graph_equals(graph, quads, volatile):
             return False
         body = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)
         text = body.decode("utf-8") if body else ""
         self._store.update(f"DROP SILENT GRAPH {graph} ; INSERT DATA {{ GRAPH {graph} {{ {text} }} }}")
         return True
 
-    def _graph_equals(self, graph: ox.NamedNode, quads: Sequence[ox.Quad]) -> bool:
-        current = set(self._store.quads_for_pattern(None, None, None, graph))
-        return current == set(quads)
+    def _graph_equals(
+        self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode]
+    ) -> bool:
+        current = {
+            q for q in self._store.quads_for_pattern(None, None, None, graph) if q.predicate not in volatile
+        }
+        return current == {q for q in quads if q.predicate not in volatile}
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
         """Remove a named graph and its quads."""
