@@ -80,7 +80,12 @@ class TrialGraph:
     def ingest(
         self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
     ) -> IngestReport:
-        """Read every record under ``paths`` and store each trial in its own graph."""
+        """Read every record under ``paths``, extract constraints, and store each trial in its own graph.
+
+        >>> report = TrialGraph(None).ingest(["examples/trials"])
+        >>> report.records_read, report.trials_stored, report.ok
+        (5, 5, True)
+        """
         report = IngestReport()
         for file in ingest.iter_files(paths):
             for result in ingest.read_file(file):
@@ -99,18 +104,38 @@ class TrialGraph:
         return report
 
     def add_trial(self, trial: Trial) -> bool:
-        """Store one trial, replacing its earlier graph; False when the graph was already identical."""
+        """Store one trial, replacing its earlier graph; False when the graph was already identical.
+
+        >>> from trialgraph.model import Source
+        >>> tg = TrialGraph(None)
+        >>> trial = Trial(id="NCT00000001", source=Source("ctgov-json", "a.json", 0, "sha256:0"))
+        >>> tg.add_trial(trial), tg.add_trial(trial)
+        (True, False)
+        """
         quads = rdf.trial_quads(trial, ingested_at=dt.datetime.now(dt.UTC))
         return self.store.replace_graph(
             ox.NamedNode(trial_iri(trial.id)), quads, frozenset({rdf.INGEST_TIME})
         )
 
     def trial_ids(self) -> list[str]:
-        """The identifiers of every stored trial, sorted."""
+        """The identifiers of every stored trial, sorted.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials/002_e100751488679964.txt"])
+        >>> tg.trial_ids()
+        ['NCT06592612']
+        """
         return sorted(g.value[len(TRIAL) :] for g in self.store.graphs() if g.value.startswith(TRIAL))
 
     def trial(self, trial_id: str) -> Trial:
-        """The stored trial, read back from its graph into the typed model."""
+        """The stored trial, read back from its graph into the typed model.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials/002_e100751488679964.txt"])
+        >>> trial = tg.trial("NCT06592612")
+        >>> trial.phases, len(trial.top_level_criteria("inclusion")), trial.minimum_age.years
+        (['PHASE2'], 8, 18.0)
+        """
         graph = ox.NamedNode(trial_iri(trial_id))
         if not self.store.has_graph(graph):
             raise NotFoundError(f"no trial {trial_id} in the store")
@@ -162,7 +187,14 @@ class TrialGraph:
         return report
 
     def stats(self) -> Stats:
-        """Counts of trials, arms, interventions, conditions, criteria and quads."""
+        """Counts of trials, arms, interventions, conditions, criteria and quads.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials"])
+        >>> s = tg.stats()
+        >>> s.trials, s.by_phase
+        (5, {'PHASE2': 3})
+        """
         (row,) = list(self.store.query(queries.load("graph-statistics").text))
         facets: dict[str, dict[str, int]] = {"status": {}, "phase": {}}
         for g in self.store.query(queries.load("trials-by-status-and-phase").text):
@@ -185,7 +217,16 @@ class TrialGraph:
         trial_ids: Iterable[str] | None = None,
         include_ontology: bool = False,
     ) -> None:
-        """Serialize the named trials (default: all) and optionally the ontology graph to ``output``."""
+        """Serialize the named trials (default: all) and optionally the ontology graph to ``output``.
+
+        >>> import io
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials/002_e100751488679964.txt"])
+        >>> out = io.BytesIO()
+        >>> tg.export(out, "nquads", ["NCT06592612"])
+        >>> b"<https://w3id.org/trialgraph/trial/NCT06592612> ." in out.getvalue()
+        True
+        """
         graphs = list(self._trial_graphs(trial_ids))
         if include_ontology:
             graphs.insert(0, ox.NamedNode(ONTOLOGY_GRAPH))
