@@ -19,7 +19,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from trialgraph import extract, ingest, quality, queries, rdf, reasoning
+from trialgraph import ingest, pipeline, quality, queries, rdf, reasoning
 from trialgraph.eligibility.evaluate import TrialResult, match_trials
 from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
 from trialgraph.errors import InputError, NotFoundError
@@ -32,6 +32,8 @@ DEFAULT_STORE = "trialgraph-store"
 """The store used when neither ``--store`` nor ``TRIALGRAPH_STORE`` names one."""
 
 Progress = Callable[[Path], None]
+_PARALLEL_BYTES = 2_000_000
+"""Inputs larger than this are extracted in parallel; below it, starting workers costs more than it saves."""
 
 
 @dataclass
@@ -78,28 +80,47 @@ class TrialGraph:
             self.store.replace_graph(ox.NamedNode(ONTOLOGY_GRAPH), rdf.ontology_quads())
 
     def ingest(
-        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        progress: Progress | None = None,
+        workers: int | None = None,
     ) -> IngestReport:
         """Read every record under ``paths``, extract constraints, and store each trial in its own graph.
+
+        ``workers`` processes extract and map trials (default: every core for inputs over 2 MB,
+        else one); reading and storing stay here, each trial stored in one transaction.
 
         >>> report = TrialGraph(None).ingest(["examples/trials"])
         >>> report.records_read, report.trials_stored, report.ok
         (5, 5, True)
         """
+        files = list(ingest.iter_files(paths))
+        if workers is None:
+            size = sum(f.stat().st_size for f in files if f.is_file())
+            workers = pipeline.default_workers() if size > _PARALLEL_BYTES else 1
         report = IngestReport()
-        for file in ingest.iter_files(paths):
-            for result in ingest.read_file(file):
-                report.records_read += 1
-                if isinstance(result, InputError):
-                    report.errors.append(result)
-                    continue
-                if self.add_trial(extract.extract_trial(result)):
-                    report.trials_stored += 1
-                else:
-                    report.trials_unchanged += 1
-                report.warnings.extend((result.id, w) for w in result.warnings)
-            if progress is not None:
-                progress(file)
+
+        def trials() -> Iterator[Trial]:
+            for file in files:
+                for result in ingest.read_file(file):
+                    report.records_read += 1
+                    if isinstance(result, InputError):
+                        report.errors.append(result)
+                    else:
+                        yield result
+                if progress is not None:
+                    progress(file)
+
+        volatile = frozenset({rdf.INGEST_TIME})
+        for item in pipeline.prepared(trials(), dt.datetime.now(dt.UTC), workers):
+            if item.error is not None:
+                report.errors.append(item.error)
+                continue
+            if self.store.replace_graph(ox.NamedNode(trial_iri(item.trial_id)), item.quads(), volatile):
+                report.trials_stored += 1
+            else:
+                report.trials_unchanged += 1
+            report.warnings.extend((item.trial_id, w) for w in item.warnings)
         self.store.flush()
         return report
 
