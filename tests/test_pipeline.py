@@ -7,11 +7,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from trialgraph.api import TrialGraph
+from trialgraph.namespaces import TRIAL
 from trialgraph.rdf import INGEST_TIME
 
 
 def _graphs(tg: TrialGraph) -> set[ox.Quad]:
-    return {q for q in tg.store.quads() if q.predicate != INGEST_TIME}
+    """Every quad of the trial graphs but the ingest timestamps."""
+    return {
+        q
+        for q in tg.store.quads()
+        if q.predicate != INGEST_TIME and str(q.graph_name).startswith(f"<{TRIAL}")
+    }
 
 
 def test_workers_do_not_change_the_graph(shared_data: Path) -> None:
