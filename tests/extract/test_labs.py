@@ -534,7 +534,7 @@ PATHOLOGICAL = [
 def test_labs_pathological_inputs_are_fast(text: str) -> None:
     start = time.perf_counter()
     labs.extract(Criterion(kind="inclusion", ordinal=1, text=text))
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 5.0  # generous: catastrophic backtracking takes minutes
 
 
 def _megabyte() -> str:
@@ -547,7 +547,7 @@ def test_labs_one_megabyte_is_fast() -> None:
     text = _megabyte()
     start = time.perf_counter()
     found = labs.extract(Criterion(kind="inclusion", ordinal=1, text=text))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0  # generous: catastrophic backtracking takes minutes
     assert found
 
 

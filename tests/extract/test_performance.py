@@ -181,7 +181,7 @@ PATHOLOGICAL = [
 def test_pathological_inputs_are_fast(text: str) -> None:
     start = time.perf_counter()
     performance.extract(Criterion(kind="inclusion", ordinal=1, text=text))
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 5.0  # generous: catastrophic backtracking takes minutes
 
 
 def test_one_megabyte_is_fast() -> None:
@@ -194,5 +194,5 @@ def test_one_megabyte_is_fast() -> None:
     text = (block + " ") * (1_000_000 // len(block) + 1)
     start = time.perf_counter()
     found = performance.extract(Criterion(kind="inclusion", ordinal=1, text=text))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0  # generous: catastrophic backtracking takes minutes
     assert found
