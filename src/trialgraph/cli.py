@@ -274,3 +274,188 @@ def export(obj: Context, fmt: str, trial_ids: tuple[str, ...], ontology: bool, o
 
 def _stdout() -> BinaryIO:
     return open(sys.stdout.fileno(), "wb", closefd=False)
+
+
+# --- fetch and update: the ClinicalTrials.gov API v2 (trialgraph.fetch) --------------------------
+
+
+def _api_options(func: F) -> F:
+    """The options shared by the commands that call the ClinicalTrials.gov API."""
+    from trialgraph import fetch as api
+
+    options = [
+        click.option(
+            "--api-url",
+            metavar="URL",
+            show_default=f"${api.API_URL_ENV} or {api.DEFAULT_API_URL}",
+            help="Base URL of the API v2.",
+        ),
+        click.option(
+            "--cache",
+            type=click.Path(file_okay=False),
+            metavar="DIR",
+            help="New or empty folder for this run's raw pages [default: <store>/../fetch-cache/<UTC time>].",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.01),
+            default=api.DEFAULT_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for each response.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0),
+            default=api.DEFAULT_RETRIES,
+            show_default=True,
+            help="Retries of a request after HTTP 429/5xx or a connection error (back-off doubles).",
+        ),
+        click.option(
+            "--min-interval",
+            type=click.FloatRange(min=0),
+            default=api.DEFAULT_MIN_INTERVAL,
+            show_default=True,
+            help="Seconds between requests (the API allows ~50 a minute).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _api_client(api_url: str | None, timeout: float, retries: int, min_interval: float) -> Any:
+    from trialgraph import fetch as api
+
+    return api.Client(api_url, timeout=timeout, retries=retries, min_interval=min_interval)
+
+
+def _report_records(warnings: list[tuple[str, str]], errors: list[Any]) -> None:
+    for trial_id, warning in warnings:
+        click.echo(f"warning: {trial_id}: {warning}", err=True)
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@main.command("fetch", epilog=EXIT_CODES)
+@click.option("--id", "ids", multiple=True, metavar="NCT_ID", help="A trial by NCT ID (repeatable).")
+@click.option("--condition", help="Conditions or disease (query.cond).")
+@click.option("--intervention", help="Intervention or treatment (query.intr).")
+@click.option("--term", help="Other terms, anywhere in the record (query.term).")
+@click.option(
+    "--status", multiple=True, metavar="STATUS", help="Overall status, e.g. RECRUITING (repeatable)."
+)
+@click.option(
+    "--page-size", type=click.IntRange(1, 1000), default=100, show_default=True, help="Studies per page."
+)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
+@_api_options
+@click.option(
+    "--offline",
+    type=click.Path(exists=True, file_okay=False),
+    metavar="CACHE_DIR",
+    help="Ingest the pages an earlier run cached in CACHE_DIR, without the network.",
+)
+@click.pass_obj
+@handles_errors
+def fetch_cmd(
+    obj: Context,
+    ids: tuple[str, ...],
+    condition: str | None,
+    intervention: str | None,
+    term: str | None,
+    status: tuple[str, ...],
+    page_size: int,
+    max_pages: int | None,
+    api_url: str | None,
+    cache: str | None,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    offline: str | None,
+) -> None:
+    """Fetch trials from the ClinicalTrials.gov API v2 (by NCT ID, by search, or both) and ingest them.
+
+    \b
+    Examples:
+      trialgraph fetch --term oligoprogression --status RECRUITING
+      trialgraph fetch --condition "prostate cancer" --term oligometastatic --status RECRUITING
+      trialgraph fetch --condition "non-small cell lung cancer" --intervention pembrolizumab --max-pages 3
+      trialgraph fetch --id NCT05923281 --id NCT05921903
+      trialgraph fetch --offline fetch-cache/20250601T093000Z
+
+    Every page is saved unchanged in the cache folder and checked before anything is stored, so a
+    failed run stores nothing and a run can be replayed with --offline. NCT IDs the API does not know
+    are reported (exit code 1); the others are stored.
+    """
+    from trialgraph import fetch as api
+
+    if offline:
+        if ids or condition or intervention or term or status or cache:
+            raise click.UsageError("--offline replays a cache folder: give no --id, search or --cache")
+        report = api.fetch_offline(obj.graph(), offline)
+    else:
+        query = api.Query(tuple(ids), condition, intervention, term, tuple(status))
+        client = _api_client(api_url, timeout, retries, min_interval)
+        folder = cache or api.default_cache_dir(obj.store)
+        with api.ProgressBar("fetching") as bar:
+            report = api.fetch(
+                obj.graph(),
+                query,
+                folder,
+                client=client,
+                page_size=page_size,
+                max_pages=max_pages,
+                progress=bar,
+            )
+    _report_records(report.ingest.warnings, list(report.ingest.errors))
+    click.echo(report.summary())
+    sys.exit(EXIT_OK if report.ok else EXIT_PARTIAL)
+
+
+@main.command("update", epilog=EXIT_CODES)
+@click.option(
+    "--id",
+    "ids",
+    multiple=True,
+    metavar="NCT_ID",
+    help="Update only this trial (repeatable); one not in the store yet is added.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(1, 1000), default=100, show_default=True, help="NCT IDs per request."
+)
+@_api_options
+@click.pass_obj
+@handles_errors
+def update_cmd(
+    obj: Context,
+    ids: tuple[str, ...],
+    batch_size: int,
+    api_url: str | None,
+    cache: str | None,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+) -> None:
+    """Re-fetch the store's trials from ClinicalTrials.gov and re-ingest those that changed.
+
+    A trial is re-ingested when its lastUpdatePostDate differs from the stored version date; for
+    each, the criteria added, removed or changed are listed. All pages are fetched and checked
+    before anything is stored.
+
+    \b
+    Examples:
+      trialgraph update
+      trialgraph update --id NCT05923281 --cache fetch-cache/nct05923281
+    """
+    from trialgraph import fetch as api
+
+    tg = obj.graph()
+    client = _api_client(api_url, timeout, retries, min_interval)
+    folder = cache or api.default_cache_dir(obj.store)
+    with api.ProgressBar("checking") as bar:
+        report = api.update(
+            tg, folder, ids=list(ids) or None, client=client, batch_size=batch_size, progress=bar
+        )
+    _report_records(report.warnings, list(report.errors))
+    click.echo(report.summary())
+    sys.exit(EXIT_OK if report.ok else EXIT_PARTIAL)
