@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STORE ?= .demo-store
 
-.PHONY: demo test lint java bench clean
+.PHONY: demo test lint java virtuoso bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,23 @@ java:
 	  echo "installing a Java runtime for the OWL reasoner"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
+# Virtuoso Open Source 7 for the triple-store integration tests (tests/integration), which start
+# it on a temporary database; the preseeded password is for Debian's own (unused) system database.
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  echo "installing Virtuoso Open Source 7 for the triple-store tests"; \
+	  printf '%s\n' 'virtuoso-opensource-7 virtuoso-opensource-7/dba-password password dba' \
+	    'virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | debconf-set-selections; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; } \
+	  || echo "warning: could not install virtuoso-opensource; the Virtuoso tests will skip, saying so"; }
+
 demo: $(STAMP)
 	rm -rf $(DEMO_STORE)
 	$(BIN)/trialgraph --store $(DEMO_STORE) ingest examples/trials
 	$(BIN)/trialgraph --store $(DEMO_STORE) stats
 	$(BIN)/trialgraph --store $(DEMO_STORE) ask oligo-pd1
 
-test: $(STAMP) java
+test: $(STAMP) java virtuoso
 	$(BIN)/pytest -q -p no:cacheprovider
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy

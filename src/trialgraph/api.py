@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -27,6 +27,9 @@ from trialgraph.model import Trial
 from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TRIAL, trial_iri
 from trialgraph.results import QueryResult
 from trialgraph.store import TrialStore
+
+if TYPE_CHECKING:
+    from trialgraph.remote import RemoteGraph
 
 DEFAULT_STORE = "trialgraph-store"
 """The store used when neither ``--store`` nor ``TRIALGRAPH_STORE`` names one."""
@@ -252,6 +255,33 @@ class TrialGraph:
         if include_ontology:
             graphs.insert(0, ox.NamedNode(ONTOLOGY_GRAPH))
         self.store.dump(output, fmt, graphs, prefixes=PREFIXES)
+
+    def push_graphs(
+        self, trial_ids: Iterable[str] | None = None, include_ontology: bool | None = None
+    ) -> Iterator[ox.NamedNode]:
+        """The graphs a push sends: every named graph, or the named trials (and the ontology if asked).
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials/002_e100751488679964.txt"])
+        >>> [g.value for g in tg.push_graphs(["NCT06592612"])]
+        ['https://w3id.org/trialgraph/trial/NCT06592612']
+        """
+        if trial_ids is None:
+            ontology = ox.NamedNode(ONTOLOGY_GRAPH)
+            yield from (g for g in self.store.graphs() if include_ontology is not False or g != ontology)
+            return
+        if include_ontology:
+            yield ox.NamedNode(ONTOLOGY_GRAPH)
+        yield from self._trial_graphs(trial_ids)
+
+    @staticmethod
+    def remote(
+        url: str, user: str | None = None, password: str | None = None, token: str | None = None
+    ) -> RemoteGraph:
+        """A remote SPARQL endpoint with the same ``query(name, **params) -> QueryResult``."""
+        from trialgraph.remote import Credentials, RemoteGraph
+
+        return RemoteGraph(url, Credentials(user, password, token))
 
     def _trial_graphs(self, trial_ids: Iterable[str] | None) -> Iterator[ox.NamedNode]:
         if trial_ids is None:

@@ -148,16 +148,48 @@ _FORMAT_OPTION = click.option(
     "--param", "-p", "pairs", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable)."
 )
 @_FORMAT_OPTION
+@click.option(
+    "--endpoint", metavar="URL", help="Run it on this remote SPARQL endpoint instead of the local store."
+)
+@click.option("--user", help="User for the endpoint; the password from $TRIALGRAPH_PASSWORD or a prompt.")
+@click.option(
+    "--default-graph",
+    "default_graphs",
+    multiple=True,
+    metavar="IRI",
+    help="A graph the remote default graph merges (repeatable); for servers whose default graph "
+    "is not the union of the named graphs.",
+)
 @click.pass_obj
 @handles_errors
-def query_cmd(obj: Context, query: str, pairs: tuple[str, ...], fmt: str) -> None:
+def query_cmd(
+    obj: Context,
+    query: str,
+    pairs: tuple[str, ...],
+    fmt: str,
+    endpoint: str | None = None,
+    user: str | None = None,
+    default_graphs: tuple[str, ...] = (),
+) -> None:
     """Run a library query by NAME (see `trialgraph queries`) or a FILE.rq, with its parameters.
 
     \b
     Examples:
       trialgraph query oligoprogression-prior-therapy -p therapy="PD-L1 inhibitor"
       trialgraph query prior-therapy-stance -p therapy=tgc:CTLA4Inhibitor --format csv
+      trialgraph query --endpoint http://localhost:8890/sparql graph-statistics
+
+    With --endpoint the same query runs on a remote SPARQL endpoint (through SPARQLWrapper), whose
+    default graph must be the union of the named graphs (Virtuoso; Oxigraph with
+    --union-default-graph) or be named with --default-graph.
     """
+    if endpoint:
+        from trialgraph.remote import Credentials, RemoteGraph
+
+        credentials = Credentials.from_environment(user, _password_prompt)
+        remote = RemoteGraph(endpoint, credentials, default_graphs)
+        click.echo(remote.query(query, **_params(pairs)).format(fmt))
+        return
     click.echo(obj.graph(read_only=True).query(query, **_params(pairs)).format(fmt))
 
 
@@ -251,25 +283,58 @@ def reason(obj: Context) -> None:
 
 
 @main.command(epilog=EXIT_CODES)
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="turtle", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMATS)),
+    help="Serialization [default: from the output name (.ttl .nt .nq .trig .jsonld .rdf), else turtle].",
+)
 @click.option(
     "--trial", "trial_ids", multiple=True, metavar="ID", help="Export only this trial (repeatable)."
 )
 @click.option("--ontology/--no-ontology", default=False, help="Include the ontology and vocabulary graph.")
 @click.option(
+    "--construct",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE.rq",
+    help="Export the triples this CONSTRUCT query builds over the whole store instead.",
+)
+@click.option("--gzip", "compress", is_flag=True, help="Compress with gzip (implied by a name ending .gz).")
+@click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)."
 )
 @click.pass_obj
 @handles_errors
-def export(obj: Context, fmt: str, trial_ids: tuple[str, ...], ontology: bool, output: str | None) -> None:
-    """Serialize the store, or the named trials, as RDF.
+def export(
+    obj: Context,
+    fmt: str | None,
+    trial_ids: tuple[str, ...],
+    ontology: bool,
+    construct: str | None,
+    compress: bool,
+    output: str | None,
+) -> None:
+    """Serialize the store, the named trials, or a CONSTRUCT query's result as RDF, streamed.
 
     N-Quads, TriG and JSON-LD keep one named graph per trial; the triple formats merge them.
+
+    \b
+    Examples:
+      trialgraph export -o trials.nq.gz                  # every trial, one graph each, compressed
+      trialgraph export --format trig --ontology --trial NCT06592612
+      trialgraph export --construct criteria.rq -o criteria.ttl
     """
+    from trialgraph import export as exporting
+
+    fmt = fmt or exporting.format_for(output)
+    if construct and trial_ids:
+        raise click.UsageError("--construct runs over the whole store: give no --trial")
     tg = obj.graph(read_only=True)
-    stream: BinaryIO
-    with open(output, "wb") if output else _stdout() as stream:
-        tg.export(stream, fmt, list(trial_ids) or None, include_ontology=ontology)
+    with exporting.open_output(output, compress) as stream:
+        if construct:
+            exporting.export_construct(tg.store, stream, fmt, Path(construct).read_text(encoding="utf-8"))
+        else:
+            tg.export(stream, fmt, list(trial_ids) or None, include_ontology=ontology)
 
 
 def _stdout() -> BinaryIO:
@@ -459,3 +524,148 @@ def update_cmd(
     _report_records(report.warnings, list(report.errors))
     click.echo(report.summary())
     sys.exit(EXIT_OK if report.ok else EXIT_PARTIAL)
+
+
+# --- remote stores and the local endpoint: push, serve (trialgraph.remote, trialgraph.serve) -------------
+
+
+def _password_prompt(label: str) -> str:
+    return str(click.prompt(label, hide_input=True, err=True))
+
+
+@main.command("push", epilog=EXIT_CODES)
+@click.option("--endpoint", required=True, metavar="URL", help="The remote SPARQL endpoint.")
+@click.option("--update-endpoint", metavar="URL", help="Its SPARQL Update URL [default: --endpoint].")
+@click.option(
+    "--graph-store", metavar="URL", help="Its Graph Store Protocol URL (e.g. Oxigraph /store, Virtuoso "
+    "/sparql-graph-crud-auth); without it, SPARQL Update is used."
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(["auto", "gsp", "update"]),
+    default="auto",
+    show_default=True,
+    help="gsp: PUT each graph; update: DROP + INSERT DATA; auto: gsp when --graph-store is given, "
+    "falling back to update if the server has no Graph Store Protocol.",
+)
+@click.option(
+    "--trial", "trial_ids", multiple=True, metavar="ID", help="Push only this trial (repeatable)."
+)
+@click.option(
+    "--ontology/--no-ontology",
+    default=None,
+    help="Push the ontology graph too [default: yes for the whole store, no with --trial].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Graphs per batch: one Update request (split above 20,000 triples); state saved after each.",
+)
+@click.option("--user", help="User for the endpoint; the password from $TRIALGRAPH_PASSWORD or a prompt.")
+@click.option(
+    "--retries", type=click.IntRange(min=0), default=4, show_default=True, help="Retries of a failed request."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True, help="Seconds per request."
+)
+@click.option("--force", is_flag=True, help="Push every graph, even those the state file says are there.")
+@click.pass_obj
+@handles_errors
+def push_cmd(
+    obj: Context,
+    endpoint: str,
+    update_endpoint: str | None,
+    graph_store: str | None,
+    protocol: str,
+    trial_ids: tuple[str, ...],
+    ontology: bool | None,
+    batch_size: int,
+    user: str | None,
+    retries: int,
+    timeout: float,
+    force: bool,
+) -> None:
+    """Load the store (or the named trials) into a remote triple store, replacing each graph there.
+
+    A bearer token is taken from $TRIALGRAPH_TOKEN when no --user is given. Credentials are never
+    printed. Transient failures (connection reset, HTTP 5xx, 429) are retried with back-off. The
+    checksum of every graph pushed is kept in <store>/push-state.json, so a re-run sends only the
+    graphs that changed (or failed).
+
+    \b
+    Examples:
+      trialgraph push --endpoint http://localhost:7878/query --graph-store http://localhost:7878/store
+      TRIALGRAPH_PASSWORD=... trialgraph push --user dba --endpoint http://localhost:8890/sparql-auth \\
+          --graph-store http://localhost:8890/sparql-graph-crud-auth
+    """
+    from trialgraph import remote
+
+    tg = obj.graph(read_only=True)
+    credentials = remote.Credentials.from_environment(user, _password_prompt)
+    target = remote.Endpoint(endpoint, update_endpoint, graph_store)
+    graphs = list(tg.push_graphs(list(trial_ids) or None, ontology))
+    pusher = remote.Pusher(
+        target,
+        remote.HttpClient(credentials, timeout=timeout, retries=retries),
+        protocol=protocol,
+        batch_size=batch_size,
+        state=remote.PushState(remote.state_path(tg.store)),
+        force=force,
+    )
+    if len(graphs) >= _PROGRESS_MIN_FILES and sys.stderr.isatty():
+        with click.progressbar(length=len(graphs), label="pushing", file=sys.stderr) as bar:
+            report = pusher.push(tg.store, graphs, progress=bar.update)
+    else:
+        report = pusher.push(tg.store, graphs)
+    click.echo(report.summary())
+    sys.exit(EXIT_OK if report.ok else EXIT_PARTIAL)
+
+
+@main.command("serve", epilog=EXIT_CODES)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=7879, show_default=True, help="0: any free port."
+)
+@click.option("--writable", is_flag=True, help="Accept SPARQL Update (the store is opened read-write).")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Query time limit, s."
+)
+@click.option(
+    "--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True, help="Rows in an answer."
+)
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Queries at once.")
+@click.pass_obj
+@handles_errors
+def serve_cmd(
+    obj: Context, host: str, port: int, writable: bool, timeout: float, max_rows: int, workers: int
+) -> None:
+    """A local SPARQL 1.1 endpoint over the store, with a query page in the browser.
+
+    The query page is at /, the endpoint at /sparql (GET or POST; SPARQL JSON, XML, CSV or TSV
+    by Accept). The default graph is the union of all graphs. Read-only unless --writable.
+    """
+    from trialgraph import serve
+
+    server = serve.make_server(
+        obj.store, host, port, writable=writable, timeout=timeout, max_rows=max_rows, workers=workers
+    )
+    bound_host, bound_port = server.server_address[:2]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: anyone who can reach it can query the store", err=True)
+    mode = "read-write" if writable else "read-only"
+    url = f"http://{bound_host!s}:{bound_port}"
+    click.echo(f"SPARQL endpoint {url}/sparql ({mode}); query page {url}/; Ctrl-C stops")
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
