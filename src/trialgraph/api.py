@@ -15,13 +15,15 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 
 import pyoxigraph as ox
+import rdflib
 
 from trialgraph import ingest, pipeline, quality, queries, rdf, reasoning
 from trialgraph.eligibility.evaluate import TrialResult, match_trials
 from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
+from trialgraph.eligibility.shapes import trial_shapes
 from trialgraph.errors import InputError, NotFoundError
 from trialgraph.model import Trial
 from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TRIAL, trial_iri
@@ -177,20 +179,45 @@ class TrialGraph:
         return QueryResult.from_oxigraph(self.store.query(resolve_query(query).bind(**params)))
 
     def match(
-        self, patient: Patient | str | os.PathLike[str], trial_ids: Iterable[str] | None = None
+        self,
+        patient: Patient | str | os.PathLike[str],
+        trial_ids: Iterable[str] | None = None,
+        engine: Literal["bulk", "shacl"] = "bulk",
     ) -> list[TrialResult]:
         """Every trial (or the named ones) checked against a patient, eligible first.
 
+        ``engine="bulk"`` evaluates the constraints directly; ``"shacl"`` validates the patient graph
+        against each trial's SHACL shapes with pySHACL. The two give the same statuses.
+
         >>> tg = TrialGraph(None)
         >>> _ = tg.ingest(["examples/trials"])
-        >>> results = tg.match("examples/patients/hcc_low_platelets.yaml", ["NCT06592612"])
-        >>> results[0].verdict, [c.number for c in results[0].criteria if c.status == "NOT_MET"]
-        ('INELIGIBLE', ['7'])
+        >>> for engine in ("bulk", "shacl"):
+        ...     results = tg.match("examples/patients/hcc_low_platelets.yaml", ["NCT06592612"], engine)
+        ...     print(results[0].verdict, [c.number for c in results[0].criteria if c.status == "NOT_MET"])
+        INELIGIBLE ['7']
+        INELIGIBLE ['7']
         """
         if not isinstance(patient, Patient):
             patient = load_patient(patient, vocabulary_resolver())
         ids = list(trial_ids) if trial_ids is not None else self.trial_ids()
-        return match_trials(patient, (self.trial(t) for t in ids))
+        trials = (self.trial(t) for t in ids)
+        if engine == "shacl":
+            from trialgraph.eligibility.validate import validate_patient  # pySHACL loads slowly
+
+            return validate_patient(patient, trials)
+        return match_trials(patient, trials)
+
+    def shapes(self, trial_id: str) -> rdflib.Graph:
+        """The SHACL shapes of a trial's eligibility: one node shape per computable criterion.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials"])
+        >>> g = tg.shapes("NCT06592612")
+        >>> (shape,) = g.subjects(rdflib.RDFS.label, rdflib.Literal("inclusion 1"))
+        >>> [str(g.value(shape, rdflib.RDFS.comment))]
+        ['KPS (Karnofsky Performance Status) score ≥ 80;']
+        """
+        return trial_shapes(self.trial(trial_id))
 
     def validate(self, trial_ids: Iterable[str] | None = None) -> list[quality.QualityResult]:
         """Data-quality findings (``shapes/data-quality.ttl``) of every trial graph, or the named ones.

@@ -237,17 +237,33 @@ def ask(obj: Context, question: str, fmt: str) -> None:
 @click.argument("patient", type=click.Path(exists=True, dir_okay=False))
 @click.option("--trial", "trial_ids", multiple=True, metavar="ID", help="Check only this trial (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["bulk", "shacl"]),
+    default="bulk",
+    show_default=True,
+    help="bulk: the fast matcher; shacl: pySHACL over the generated shapes (same answers, slower).",
+)
 @click.pass_obj
 @handles_errors
-def match(obj: Context, patient: str, trial_ids: tuple[str, ...], fmt: str) -> None:
-    """Check a PATIENT description (YAML or JSON, see docs/patient-format.md) against every trial.
+def match(obj: Context, patient: str, trial_ids: tuple[str, ...], fmt: str, engine: str) -> None:
+    """Check a PATIENT description (YAML, JSON or Turtle, see docs/patient-format.md) against every trial.
 
     Trials come eligible first, then undetermined, then ineligible; for each, the criteria not
     met and those the description cannot decide, with the reason in words.
     """
     person = load_patient(patient, vocabulary_resolver())
-    results = obj.graph(read_only=True).match(person, list(trial_ids) or None)
+    results = obj.graph(read_only=True).match(person, list(trial_ids) or None, engine)  # type: ignore[arg-type]
     click.echo(render.match_table(results) if fmt == "table" else render.match_json(person.id, results))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("trial_id")
+@click.pass_obj
+@handles_errors
+def shapes(obj: Context, trial_id: str) -> None:
+    """Print a trial's eligibility as SHACL shapes (Turtle): one node shape per computable criterion."""
+    click.echo(obj.graph(read_only=True).shapes(trial_id).serialize(format="turtle"))
 
 
 @main.command("validate", epilog=EXIT_CODES)

@@ -550,7 +550,7 @@ def _constraint(r: _Reader, iri: str, criterion: Criterion) -> Constraint:
 
 def ontology_files() -> list[str]:
     """The Turtle files of the ontology and the concept vocabulary, schema first."""
-    files = [ONTOLOGY_DIR / "trialgraph.ttl", ONTOLOGY_DIR / "vocabulary.ttl"]
+    files = [ONTOLOGY_DIR / "trialgraph.ttl", ONTOLOGY_DIR / "vocabulary.ttl", ONTOLOGY_DIR / "patient.ttl"]
     files.extend(sorted((ONTOLOGY_DIR / "concepts").glob("*.ttl")))
     return [str(f) for f in files]
 

@@ -3,7 +3,9 @@
 A push replaces each graph remotely, over the SPARQL 1.1 Graph Store HTTP Protocol (one ``PUT`` per
 graph) or SPARQL 1.1 Update (``DROP SILENT GRAPH`` + ``INSERT DATA`` in one request per batch).
 Transient failures (connection reset, HTTP 5xx, 429) are retried with back-off; a state file
-records, per endpoint, the checksum of every graph pushed, so a re-run skips unchanged graphs.
+records, per endpoint, the checksum of every graph pushed, so a re-run skips unchanged graphs, and
+a graph pushed earlier that the store no longer holds (a deleted trial) is deleted remotely
+(``DELETE`` over the Graph Store Protocol, ``DROP SILENT GRAPH`` over Update).
 Credentials are never printed, logged or included in the text of an error.
 
 >>> Credentials(user="dba", password="s3cret")
@@ -48,6 +50,8 @@ MAX_TRIPLES_PER_OPERATION = 2000
 MAX_TRIPLES_PER_REQUEST = 20_000
 """An Update batch is split into requests of at most this many triples (a graph is never split)."""
 STATE_FILE = "push-state.json"
+UNKNOWN = "unknown"
+"""The state of a graph the remote may hold in some version (a failed or forced push): never skipped."""
 T = TypeVar("T")
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 _NO_GSP_STATUS = frozenset({404, 405, 415, 501})
@@ -376,8 +380,12 @@ class PushState:
                 self._data = {}
 
     def get(self, endpoint: str, graph: str) -> str | None:
-        """The checksum of ``graph`` last pushed to ``endpoint``."""
+        """The checksum of ``graph`` last pushed to ``endpoint`` (``UNKNOWN``: some version, maybe)."""
         return self._data.get(endpoint, {}).get(graph)
+
+    def graphs(self, endpoint: str) -> list[str]:
+        """Every graph recorded as (perhaps) held by ``endpoint``, sorted."""
+        return sorted(self._data.get(endpoint, {}))
 
     def set(self, endpoint: str, graph: str, value: str | None) -> None:
         """Record (or forget, with None) what ``endpoint`` holds for ``graph``."""
@@ -391,6 +399,12 @@ class PushState:
         """Forget everything recorded for ``endpoint``."""
         self._data.pop(endpoint, None)
 
+    def invalidate(self, endpoint: str) -> None:
+        """Keep the graphs recorded for ``endpoint`` (a later deletion finds them) but not their checksums."""
+        graphs = self._data.get(endpoint, {})
+        for graph in graphs:
+            graphs[graph] = UNKNOWN
+
     def save(self) -> None:
         """Write the file atomically (a new file renamed over the old)."""
         if self.path is None:
@@ -402,12 +416,13 @@ class PushState:
 
 @dataclass
 class PushReport:
-    """What a push did: graphs and triples sent, skipped (unchanged) and failed, and how long it took."""
+    """What a push did: graphs and triples sent, skipped (unchanged), deleted (absent locally) and failed."""
 
     endpoint: str
     protocol: str = ""
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     triples_sent: int = 0
     triples_skipped: int = 0
@@ -439,6 +454,7 @@ class PushReport:
             f"({self.triples_per_second:,.0f} triples/s)",
             f"sent:    {n(self.sent)}, {self.triples_sent:,} triples",
             f"skipped: {n(self.skipped)} unchanged, {self.triples_skipped:,} triples",
+            f"deleted: {n(self.deleted)} no longer in the store",
             f"failed:  {n(g for g, _ in self.failed)}, {self.triples_failed:,} triples",
         ]
         lines.extend(f"  {g}: {why}" for g, why in self.failed)
@@ -473,15 +489,24 @@ class Pusher:
         self.client = client or HttpClient()
         self.protocol = protocol if protocol != "auto" else ("gsp" if endpoint.graph_store else "update")
         self._may_fall_back = protocol == "auto" and endpoint.graph_store is not None
+        self._auto = protocol == "auto"
         self.batch_size = max(1, batch_size)
         self.state = state or PushState(None)
         if force:
-            self.state.forget(endpoint.key)
+            self.state.invalidate(endpoint.key)
 
     def push(
-        self, store: TrialStore, graphs: Iterable[ox.NamedNode], progress: Callable[[int], None] | None = None
+        self,
+        store: TrialStore,
+        graphs: Iterable[ox.NamedNode],
+        progress: Callable[[int], None] | None = None,
+        delete_absent: bool = True,
     ) -> PushReport:
-        """Push each graph (replacing it remotely) unless the state file says the remote holds it already."""
+        """Push each graph (replacing it remotely) unless the state file says the remote holds it already.
+
+        Then, unless ``delete_absent`` is False, delete remotely every graph the state file records
+        as pushed that ``store`` no longer holds (a trial deleted locally), whatever the selection.
+        """
         report = PushReport(self.endpoint.key)
         start = time.perf_counter()
         try:
@@ -498,11 +523,77 @@ class Pusher:
                 self.state.save()
                 if progress is not None:
                     progress(len(items))
+            if delete_absent:
+                self.delete(self.absent(store), report)
         finally:
             report.protocol = self.protocol
             report.seconds = time.perf_counter() - start
             self.state.save()
         return report
+
+    def absent(self, store: TrialStore) -> list[str]:
+        """The graphs recorded as pushed to this endpoint that ``store`` does not hold."""
+        return [g for g in self.state.graphs(self.endpoint.key) if not store.has_graph(ox.NamedNode(g))]
+
+    def delete(self, graphs: Sequence[str], report: PushReport) -> None:
+        """Delete ``graphs`` remotely (a graph already absent there counts as deleted), forgetting each.
+
+        A graph whose deletion fails stays in the state file, so the next push tries again.
+        """
+        for batch in _batches((ox.NamedNode(g) for g in graphs), self.batch_size):
+            if self.protocol == "gsp":
+                for number, graph in enumerate(batch):
+                    try:
+                        self._delete_graph(graph)
+                    except RemoteError as exc:
+                        if self._auto and _status(exc) in _NO_GSP_STATUS - {404}:
+                            self.protocol = "update"
+                            self._drop(batch[number:], report)
+                            break
+                        if isinstance(exc, AuthenticationError):
+                            raise
+                        report.failed.append((graph.value, f"delete: {exc}"))
+                        continue
+                    self._mark_deleted([graph], report)
+            else:
+                self._drop(batch, report)
+            self.state.save()
+
+    def _delete_graph(self, graph: ox.NamedNode) -> None:
+        assert self.endpoint.graph_store is not None
+        sep = "&" if "?" in self.endpoint.graph_store else "?"
+        url = f"{self.endpoint.graph_store}{sep}{urllib.parse.urlencode({'graph': graph.value})}"
+        try:
+            self.client.request("DELETE", url)
+        except AuthenticationError:
+            raise
+        except RemoteError as exc:
+            if _status(exc) != 404:  # 404: the remote does not hold it, as wanted
+                raise
+
+    def _drop(self, graphs: list[ox.NamedNode], report: PushReport) -> None:
+        if not graphs:
+            return
+        try:
+            self.client.request(
+                "POST",
+                self.endpoint.update_url,
+                urllib.parse.urlencode(
+                    {"update": " ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs)}
+                ).encode("utf-8"),
+                {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
+            )
+        except AuthenticationError:
+            raise
+        except RemoteError as exc:
+            report.failed.extend((g.value, f"delete: {exc}") for g in graphs)
+            return
+        self._mark_deleted(graphs, report)
+
+    def _mark_deleted(self, graphs: list[ox.NamedNode], report: PushReport) -> None:
+        for graph in graphs:
+            self.state.set(self.endpoint.key, graph.value, None)
+            report.deleted.append(graph.value)
 
     def _item(self, store: TrialStore, graph: ox.NamedNode) -> _Item:
         triples = [q.triple for q in store.quads(graph)]
@@ -517,11 +608,7 @@ class Pusher:
                 try:
                     self._put(item)
                 except RemoteError as exc:
-                    if (
-                        self._may_fall_back
-                        and isinstance(exc.__cause__, _Status)
-                        and (exc.__cause__.status in _NO_GSP_STATUS)
-                    ):
+                    if self._may_fall_back and _status(exc) in _NO_GSP_STATUS:
                         self.protocol, self._may_fall_back = "update", False
                         self._send(items[items.index(item) :], report)
                         return
@@ -565,10 +652,17 @@ class Pusher:
 
     def _fail(self, items: list[_Item], why: str, report: PushReport) -> None:
         for item in items:
-            # The remote holds the old graph or the new one; which one is not known, so push it next time.
-            self.state.set(self.endpoint.key, item.graph.value, None)
+            # The remote holds the old graph, the new one or none; which is not known, so push it next
+            # time (and, should the trial be deleted meanwhile, delete it there).
+            self.state.set(self.endpoint.key, item.graph.value, UNKNOWN)
             report.failed.append((item.graph.value, why))
             report.triples_failed += len(item.triples)
+
+
+def _status(exc: BaseException) -> int | None:
+    """The HTTP status behind a :class:`RemoteError`, if there was one."""
+    cause = exc.__cause__
+    return cause.status if isinstance(cause, _Status) else None
 
 
 def _batches(items: Iterable[ox.NamedNode], size: int) -> Iterator[list[ox.NamedNode]]:

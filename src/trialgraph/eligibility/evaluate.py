@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from trialgraph.eligibility.facts import condition_concepts, performance_intervals
 from trialgraph.eligibility.patient import Patient
 from trialgraph.model import (
     AgeConstraint,
@@ -129,57 +130,8 @@ class Matcher:
     def __init__(self, patient: Patient, vocabulary: Vocabulary | None = None) -> None:
         self.patient = patient
         self.vocab = vocabulary or Vocabulary.default()
-        self.ecog, self.karnofsky = self._performance_intervals()
-        self.conditions = self._condition_concepts()
-
-    # --- patient facts ---------------------------------------------------------------------------
-
-    def _performance_intervals(self) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
-        ecog = karnofsky = None
-        for p in self.patient.performance:
-            if p.scale in ("ECOG", "WHO"):
-                ecog = (p.value, p.value)
-                karnofsky = karnofsky or tuple(map(float, self.vocab.karnofsky_range(int(p.value))))
-            else:
-                karnofsky = (p.value, p.value)
-                ecog = ecog or (float(self.vocab.ecog_for_karnofsky(int(p.value))),) * 2
-        return ecog, karnofsky  # type: ignore[return-value]
-
-    def _condition_concepts(self) -> list[str]:
-        """Diagnoses and states, with those the structured disease fields imply."""
-        p = self.patient
-        found = list(p.diagnoses) + list(p.disease_states)
-        prostate = any(self.vocab.is_a(d, TGC + "ProstateCancer") for d in p.diagnoses)
-        metastatic = bool(p.metastatic_sites) or any(
-            self.vocab.is_a(s, TGC + "MetastaticDisease") for s in found
-        )
-        if metastatic:
-            found.append(TGC + "MetastaticDisease")
-        if prostate and p.castration_status == "RESISTANT":
-            found.append(
-                TGC
-                + (
-                    "MetastaticCastrationResistantProstateCancer"
-                    if metastatic
-                    else "CastrationResistantProstateCancer"
-                )
-            )
-        if prostate and p.castration_status == "SENSITIVE":
-            found.append(
-                TGC
-                + (
-                    "MetastaticHormoneSensitiveProstateCancer"
-                    if metastatic
-                    else "HormoneSensitiveProstateCancer"
-                )
-            )
-        if p.metastatic_volume == "HIGH":
-            found.append(TGC + "HighVolumeDisease")
-        if p.metastatic_volume == "LOW":
-            found.append(TGC + "LowVolumeDisease")
-        if p.measurable_disease:
-            found.append(TGC + "MeasurableDisease")
-        return found
+        self.ecog, self.karnofsky = performance_intervals(patient, self.vocab)
+        self.conditions = condition_concepts(patient, self.vocab)
 
     def _label(self, iri: str) -> str:
         concept = self.vocab.get(iri)

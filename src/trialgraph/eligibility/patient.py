@@ -363,12 +363,16 @@ def _read_course(c: _Fields, resolve: Resolve, assessment: dt.date) -> TherapyCo
 
 
 def load_patient(path: str | os.PathLike[str], resolve: Resolve = _no_resolver) -> Patient:
-    """Read a patient from a ``.yaml``/``.yml`` or ``.json`` file."""
+    """Read a patient from a ``.yaml``/``.yml``, ``.json`` or Turtle (``.ttl``) file."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(source, f"cannot be read: {exc}") from None
+    if source.endswith(".ttl"):
+        from trialgraph.eligibility.patient_rdf import read_turtle  # the RDF side imports this module
+
+        return read_turtle(text, source, resolve)
     try:
         data = json.loads(text) if source.endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -191,7 +191,17 @@ def _record(value: object, index: int, name: str | int, file: str) -> Trial | In
         )
     if not isinstance(protocol, dict):
         return InputError(file, f'"protocolSection" is {_kind(protocol)}; expected an object', name)
-    source = Source(FORMAT, file, index, norm.checksum(_canonical(value)))
+    try:
+        canonical = _canonical(value)
+    except UnicodeEncodeError as exc:  # a "\\udXXX" escape that is not half of a surrogate pair
+        code = ord(exc.object[exc.start]) if isinstance(exc.object, str) else 0
+        return InputError(
+            file,
+            f"the record holds a lone surrogate \\u{code:04x} (a \\u escape that is not half of a "
+            "UTF-16 pair); expected valid Unicode text",
+            name,
+        )
+    source = Source(FORMAT, file, index, norm.checksum(canonical))
     try:
         return _StudyReader(value, protocol).trial(source)
     except _MissingIdentity:
