@@ -222,7 +222,11 @@ def match_table(results: list[TrialResult]) -> str:
                 )
             )
         if r.manual_review:
-            lines.append(f"    {r.manual_review} criteria are free text: read them yourself")
+            many = r.manual_review > 1
+            lines.append(
+                f"    {r.manual_review} {'criteria are' if many else 'criterion is'} free text: read "
+                f"{'them' if many else 'it'} yourself"
+            )
     return "\n".join(lines)
 
 

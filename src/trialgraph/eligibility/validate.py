@@ -35,7 +35,7 @@ from trialgraph.eligibility.evaluate import (
     verdict,
 )
 from trialgraph.eligibility.patient import Patient
-from trialgraph.eligibility.patient_rdf import concept_types, hierarchy_graph, patient_graph
+from trialgraph.eligibility.patient_rdf import concept_types, hierarchy_graph, patient_graph, patient_iri
 from trialgraph.eligibility.shapes import trial_shapes
 from trialgraph.model import Trial
 from trialgraph.namespaces import TG, trial_iri
@@ -47,19 +47,21 @@ _SHAPE_OF_CRITERION = rdflib.URIRef(TG + "shapeOfCriterion")
 
 @dataclass
 class Finding:
-    """One validation result: the criterion it is about, its severity and its message."""
+    """One validation result: the patient and criterion it is about, its severity and its message."""
 
+    focus: str
     criterion: str
     severity: rdflib.URIRef
     message: str
 
 
-def data_graph(patient: Patient, vocabulary: Vocabulary) -> rdflib.Graph:
-    """The patient graph with the class hierarchy it is checked over."""
+def data_graph(patients: Iterable[Patient], vocabulary: Vocabulary) -> rdflib.Graph:
+    """The patients' graphs with the class hierarchy they are checked over."""
     g = rdflib.Graph()
     g += hierarchy_graph(vocabulary)
-    g += concept_types(patient, vocabulary)
-    g += patient_graph(patient, vocabulary)
+    for patient in patients:
+        g += concept_types(patient, vocabulary)
+        g += patient_graph(patient, vocabulary)
     return g
 
 
@@ -112,7 +114,7 @@ def findings(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
         value = report.value(result, SH.value)
         if value is not None:
             message = message.replace("{$value}", str(value)).replace("{?value}", str(value))
-        out.append(Finding(owner[source], severity, message))
+        out.append(Finding(str(report.value(result, SH.focusNode)), owner[source], severity, message))
     return out
 
 
@@ -160,22 +162,41 @@ def cached_shapes(trial: Trial, vocabulary: Vocabulary) -> rdflib.Graph:
 def validate_trial(patient: Patient, trial: Trial, vocabulary: Vocabulary | None = None) -> TrialResult:
     """One trial's verdict for the patient by pySHACL."""
     vocab = vocabulary or Vocabulary.default()
-    return trial_result(trial, findings(data_graph(patient, vocab), cached_shapes(trial, vocab)))
+    return trial_result(trial, findings(data_graph([patient], vocab), cached_shapes(trial, vocab)))
+
+
+def validate_patients(
+    patients: Iterable[Patient], trials: Iterable[Trial], vocabulary: Vocabulary | None = None
+) -> dict[str, list[TrialResult]]:
+    """Every patient's verdicts (by patient id) for every trial, in one pySHACL validation.
+
+    The patients are focus nodes of one data graph, as SHACL intends; their ids must differ.
+    Each list is ordered as :func:`~.evaluate.match_trials` orders its results.
+    """
+    vocab = vocabulary or Vocabulary.default()
+    patients, trials = list(patients), list(trials)
+    iris = {str(patient_iri(p)): p.id for p in patients}
+    if len(iris) != len(patients):
+        raise ValueError("patients to validate together need different ids")
+    shapes = rdflib.Graph()
+    for t in trials:
+        shapes += cached_shapes(t, vocab)
+    by_patient: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings(data_graph(patients, vocab), shapes):
+        by_patient[iris[f.focus]].append(f)
+    out = {}
+    for p in patients:
+        results = [trial_result(t, by_patient[p.id]) for t in trials]
+        results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], r.manual_review, r.trial_id))
+        out[p.id] = results
+    return out
 
 
 def validate_patient(
     patient: Patient, trials: Iterable[Trial], vocabulary: Vocabulary | None = None
 ) -> list[TrialResult]:
     """Every trial's verdict for the patient by pySHACL, in the order of :func:`~.evaluate.match_trials`."""
-    vocab = vocabulary or Vocabulary.default()
-    trials = list(trials)
-    shapes = rdflib.Graph()
-    for t in trials:
-        shapes += cached_shapes(t, vocab)
-    found = findings(data_graph(patient, vocab), shapes)
-    results = [trial_result(t, found) for t in trials]
-    results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], r.manual_review, r.trial_id))
-    return results
+    return validate_patients([patient], trials, vocabulary)[patient.id]
 
 
 def timed_validation(patient: Patient, trial: Trial, vocabulary: Vocabulary | None = None) -> float:
@@ -183,5 +204,5 @@ def timed_validation(patient: Patient, trial: Trial, vocabulary: Vocabulary | No
     vocab = vocabulary or Vocabulary.default()
     shapes = cached_shapes(trial, vocab)
     start = time.perf_counter()
-    findings(data_graph(patient, vocab), shapes)
+    findings(data_graph([patient], vocab), shapes)
     return time.perf_counter() - start
