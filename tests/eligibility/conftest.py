@@ -25,7 +25,13 @@ DIAGNOSES = [
     "squamous cell carcinoma",
 ]
 STATES = ["oligoprogression", "oligometastatic disease", "polymetastatic disease", "disease progression"]
-SITES = ["bone metastases", "brain metastases", "liver metastases", "lung metastases", "lymph node metastases"]
+SITES = [
+    "bone metastases",
+    "brain metastases",
+    "liver metastases",
+    "lung metastases",
+    "lymph node metastases",
+]
 AGENTS = [
     "leuprolide",
     "enzalutamide",
@@ -46,7 +52,12 @@ AGENTS = [
     "olaparib",
     "camrelizumab",
 ]
-REGIMENS = ["radical prostatectomy", "stereotactic body radiotherapy", "radiotherapy", "transarterial chemoembolization"]
+REGIMENS = [
+    "radical prostatectomy",
+    "stereotactic body radiotherapy",
+    "radiotherapy",
+    "transarterial chemoembolization",
+]
 IMAGING = ["PSMA PET", "FDG PET", "bone scan", "brain MRI", "computed tomography"]
 LABS: dict[str, tuple[str, float, float, bool]] = {
     # analyte: (unit, low, high, has an upper limit of normal)
@@ -129,7 +140,9 @@ def patient(rng: random.Random, n: int) -> dict[str, Any]:
         data["disease"] = disease
     if maybe():
         scale = rng.choice(["ecog", "who", "karnofsky"])
-        data["performance"] = {scale: rng.choice([60, 70, 80, 90]) if scale == "karnofsky" else rng.randint(0, 3)}
+        data["performance"] = {
+            scale: rng.choice([60, 70, 80, 90]) if scale == "karnofsky" else rng.randint(0, 3)
+        }
     if maybe():
         labs = {}
         for analyte in rng.sample(sorted(LABS), rng.randint(1, len(LABS))):

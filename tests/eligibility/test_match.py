@@ -90,7 +90,9 @@ def _cli(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_cli_match_json_is_the_documented_object(store: Path, engine: str) -> None:
-    out = _cli(store, "match", str(PATIENTS / "hcc_low_platelets.yaml"), "--format", "json", "--engine", engine)
+    out = _cli(
+        store, "match", str(PATIENTS / "hcc_low_platelets.yaml"), "--format", "json", "--engine", engine
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["patient"] == "hcc-low-platelets"
