@@ -128,7 +128,8 @@ PREFIXES = "@prefix tg: <https://w3id.org/trialgraph/ontology#> . @prefix ex: <h
         ("ex:p a tg:Patient ; tg:ageYears 60, 61 .", "expected one value"),
         ("ex:p a tg:Patient ; tg:performanceStated 'ECOG one' .", "performanceStated"),
         (
-            "ex:p a tg:Patient ; tg:hasLabResult [ tg:labAnalyte 'platelets' ; tg:labValue 9 ; tg:labUnit 'kg' ] .",
+            "ex:p a tg:Patient ; tg:hasLabResult [ tg:labAnalyte 'platelets' ; tg:labValue 9 ;"
+            " tg:labUnit 'kg' ] .",
             "unit",
         ),
         ("ex:p a tg:Patient ; this is not turtle", "not valid Turtle"),
