@@ -6,8 +6,8 @@ engines can differ only in how they evaluate constraints.
 
 >>> from trialgraph.eligibility.patient import parse_patient
 >>> p = parse_patient({"performance": {"karnofsky": 90}}, "x")
->>> performance_intervals(p, Vocabulary.default())
-((1.0, 1.0), (90.0, 90.0))
+>>> performance_intervals(p, Vocabulary.default())  # ECOG 0 is Karnofsky 90-100
+((0.0, 0.0), (90.0, 90.0))
 """
 
 from __future__ import annotations
