@@ -21,7 +21,8 @@ import pyoxigraph as ox
 import rdflib
 
 from trialgraph import ingest, pipeline, quality, queries, rdf, reasoning
-from trialgraph.eligibility.evaluate import TrialResult, match_trials
+from trialgraph.eligibility.bulk import BulkMatcher
+from trialgraph.eligibility.evaluate import TrialResult
 from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
 from trialgraph.eligibility.shapes import trial_shapes
 from trialgraph.errors import InputError, NotFoundError
@@ -81,6 +82,7 @@ class TrialGraph:
 
     def __init__(self, store: str | os.PathLike[str] | None = DEFAULT_STORE, read_only: bool = False) -> None:
         self.store = TrialStore(store, read_only=read_only)
+        self._bulk: BulkMatcher | None = None
         if not read_only and not self.store.contains(rdf.ontology_version()):
             self.store.replace_graph(ox.NamedNode(ONTOLOGY_GRAPH), rdf.ontology_quads())
 
@@ -186,8 +188,9 @@ class TrialGraph:
     ) -> list[TrialResult]:
         """Every trial (or the named ones) checked against a patient, eligible first.
 
-        ``engine="bulk"`` evaluates the constraints directly; ``"shacl"`` validates the patient graph
-        against each trial's SHACL shapes with pySHACL. The two give the same statuses.
+        ``engine="bulk"`` evaluates each distinct constraint set of the trials' eligibility indexes
+        once (:class:`~trialgraph.eligibility.bulk.BulkMatcher`); ``"shacl"`` validates the patient
+        graph against each trial's SHACL shapes with pySHACL. The two give the same statuses.
 
         >>> tg = TrialGraph(None)
         >>> _ = tg.ingest(["examples/trials"])
@@ -199,13 +202,19 @@ class TrialGraph:
         """
         if not isinstance(patient, Patient):
             patient = load_patient(patient, vocabulary_resolver())
-        ids = list(trial_ids) if trial_ids is not None else self.trial_ids()
-        trials = (self.trial(t) for t in ids)
         if engine == "shacl":
             from trialgraph.eligibility.validate import validate_patient  # pySHACL loads slowly
 
-            return validate_patient(patient, trials)
-        return match_trials(patient, trials)
+            ids = list(trial_ids) if trial_ids is not None else self.trial_ids()
+            return validate_patient(patient, (self.trial(t) for t in ids))
+        if trial_ids is not None:
+            trial_ids = list(trial_ids)
+            for t in trial_ids:
+                if not self.store.has_graph(ox.NamedNode(trial_iri(t))):
+                    raise NotFoundError(f"no trial {t} in the store")
+        if self._bulk is None:
+            self._bulk = BulkMatcher(self.store)
+        return self._bulk.match(patient, trial_ids)
 
     def shapes(self, trial_id: str) -> rdflib.Graph:
         """The SHACL shapes of a trial's eligibility: one node shape per computable criterion.

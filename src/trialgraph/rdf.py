@@ -33,6 +33,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from trialgraph.eligibility import index as eligibility_index
 from trialgraph.model import (
     Age,
     Arm,
@@ -376,6 +377,9 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
             w.add(node, tg("partOfCriterion"), w.node(f"criterion/{c.kind}-{c.parent}"))
         for k, constraint in enumerate(c.constraints, 1):
             _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint)
+    index = eligibility_index.encode(trial)
+    w.add(t, tg("eligibilityIndex"), ox.Literal(index.entries))
+    w.add(t, tg("constraintSets"), ox.Literal(index.constraint_sets))
     for n, site in enumerate(trial.sites, 1):
         w.child(t, "hasSite", f"site/{n}", "Site", site, _SITE_FIELDS)
     for n, contact in enumerate(trial.contacts, 1):

@@ -58,6 +58,9 @@ class TrialStore:
                     "wait for it to finish"
                 ) from None
             raise StoreError(f"cannot open store {path}: {text}") from None
+        self.generation = 0
+        """Counts the writes made through this object. A writer holds the store's lock and a read-only
+        store is a snapshot, so an unchanged generation means unchanged content (caches rely on it)."""
 
     def replace_graph(
         self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode] = frozenset()
@@ -66,6 +69,7 @@ class TrialStore:
 
         Quads whose predicate is in ``volatile`` (an ingest timestamp) do not count as a change.
         """
+        self.generation += 1
         if not self._store.contains_named_graph(graph):
             self._store.extend(quads)
             return True
@@ -86,6 +90,7 @@ class TrialStore:
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
         """Remove a named graph and its quads."""
+        self.generation += 1
         self._store.remove_graph(graph)
 
     def contains(self, quad: ox.Quad) -> bool:
@@ -105,6 +110,10 @@ class TrialStore:
     def quads(self, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         """The quads of one named graph, or of the whole store."""
         return iter(self._store.quads_for_pattern(None, None, None, graph))
+
+    def with_predicate(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+        """Every quad with this predicate, in one named graph or in any."""
+        return iter(self._store.quads_for_pattern(None, predicate, None, graph))
 
     def count(self, graph: ox.NamedNode | None = None) -> int:
         """The number of quads in one named graph, or in the whole store."""

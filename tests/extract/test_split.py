@@ -286,9 +286,12 @@ def test_a_megabyte_block_is_linear() -> None:
     unit = "Inclusion Criteria:\n\n  1. Adequate organ function:\n     a. ANC\n  - x\nGroup 1\n\n"
     small, large = unit * 2_000, unit * 16_000  # about 130 kB and 1 MB
     timings = []
-    for block in (small, large):
-        start = time.perf_counter()
-        split_criteria(block)
-        timings.append(time.perf_counter() - start)
+    for block in (small, large):  # CPU time, the best of two: other processes on the machine do not count
+        runs = []
+        for _ in range(2):
+            start = time.process_time()
+            split_criteria(block)
+            runs.append(time.process_time() - start)
+        timings.append(min(runs))
     assert timings[1] < 20.0
     assert timings[1] < 8 * timings[0] * 2.5, timings  # 8x the input, well under quadratic

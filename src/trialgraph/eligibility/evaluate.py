@@ -24,7 +24,7 @@ manual review and counted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,6 +58,7 @@ MET: Status = "MET"
 NOT_MET: Status = "NOT_MET"
 UNKNOWN: Status = "UNKNOWN"
 NOT_COMPUTABLE: Status = "NOT_COMPUTABLE"
+FREE_TEXT_REASON = "free text only: needs a person"
 
 
 @dataclass(frozen=True)
@@ -85,21 +86,44 @@ class CriterionResult:
         return f"{'; '.join(dict.fromkeys(self.reasons))} ({self.kind} {self.number})"
 
 
-@dataclass
+@dataclass(eq=False)
 class TrialResult:
-    """A trial's verdict for one patient and the status of every criterion."""
+    """A trial's verdict for one patient and the status of every criterion.
+
+    ``manual_review`` counts the criteria that are free text only and need a person to read them.
+    The bulk matcher decides verdicts without the criteria texts and passes a function that reads
+    them on first use of :attr:`criteria`.
+    """
 
     trial: str
     trial_id: str
     nct_id: str | None
     title: str | None
     verdict: Verdict
-    criteria: list[CriterionResult]
+    manual_review: int
+    _criteria: list[CriterionResult] | Callable[[], list[CriterionResult]] = field(repr=False)
+
+    @classmethod
+    def of(
+        cls, trial_id: str, nct_id: str | None, title: str | None, criteria: list[CriterionResult]
+    ) -> TrialResult:
+        """The result whose verdict and manual-review count follow from the criteria."""
+        return cls(
+            trial_iri(trial_id),
+            trial_id,
+            nct_id,
+            title,
+            verdict(c.status for c in criteria),
+            sum(c.status == NOT_COMPUTABLE for c in criteria),
+            criteria,
+        )
 
     @property
-    def manual_review(self) -> int:
-        """Criteria that are free text only and need a person to read them."""
-        return sum(c.status == NOT_COMPUTABLE for c in self.criteria)
+    def criteria(self) -> list[CriterionResult]:
+        """Every criterion of the trial with its status and reasons, in the trial's order."""
+        if callable(self._criteria):
+            self._criteria = self._criteria()
+        return self._criteria
 
     def failed_or_unknown(self) -> list[CriterionResult]:
         """The criteria that were not met, then those that could not be decided."""
@@ -132,10 +156,16 @@ class Matcher:
         self.vocab = vocabulary or Vocabulary.default()
         self.ecog, self.karnofsky = performance_intervals(patient, self.vocab)
         self.conditions = condition_concepts(patient, self.vocab)
+        self._is_a: dict[tuple[str, str], bool] = {}  # the bulk matcher asks the same questions often
+        self._labels: dict[str, str] = {}
+        self._outcomes: dict[int, tuple[Constraint, Outcome]] = {}  # the object is kept: its id stays unique
 
     def _label(self, iri: str) -> str:
-        concept = self.vocab.get(iri)
-        return concept.label if concept else iri.rsplit("/", 1)[-1]
+        label = self._labels.get(iri)
+        if label is None:
+            concept = self.vocab.get(iri)
+            label = self._labels[iri] = concept.label if concept else iri.rsplit("/", 1)[-1]
+        return label
 
     # --- one constraint --------------------------------------------------------------------------
 
@@ -225,7 +255,10 @@ class Matcher:
         return Outcome(NOT_MET, f"{c.analyte} {shown} is not {limit}")
 
     def _matches(self, concept: str, cls: str) -> bool:
-        return concept == cls or self.vocab.is_a(concept, cls)
+        known = self._is_a.get((concept, cls))
+        if known is None:
+            known = self._is_a[(concept, cls)] = concept == cls or self.vocab.is_a(concept, cls)
+        return known
 
     def _therapy(self, c: TherapyConstraint) -> Outcome:
         if "therapies" not in self.patient.given:
@@ -379,11 +412,26 @@ class Matcher:
 
     def criterion(self, criterion: Criterion) -> tuple[Status, list[str]]:
         """A criterion's status and the reasons that decided it."""
-        if not criterion.constraints:
-            return NOT_COMPUTABLE, ["free text only: needs a person"]
-        outcomes = [(c, self.constraint(c)) for c in criterion.constraints]
+        return self.constraints(criterion.constraints)
+
+    def constraints(
+        self, constraints: list[Constraint], groups: list[Group] | None = None
+    ) -> tuple[Status, list[str]]:
+        """The status of a criterion with these constraints (none: free text), and the deciding reasons.
+
+        ``groups``: :func:`groups` of the constraints, when the caller keeps them. A constraint object
+        met again (the bulk matcher shares equal constraints between criteria) is evaluated once.
+        """
+        if not constraints:
+            return NOT_COMPUTABLE, [FREE_TEXT_REASON]
+        outcomes = []
+        for c in constraints:
+            seen = self._outcomes.get(id(c))
+            if seen is None or seen[0] is not c:
+                seen = self._outcomes[id(c)] = (c, self.constraint(c))
+            outcomes.append((c, seen[1]))
         units: list[tuple[Status, list[str]]] = []
-        for group in _groups([c for c, _ in outcomes]):
+        for group in groups if groups is not None else criterion_groups(constraints):
             results = [o for c, o in outcomes if id(c) in group.members]
             units.append((group.combine([o.status for o in results]), [o.reason for o in results]))
         status = combine(s for s, _ in units)
@@ -406,14 +454,7 @@ class Matcher:
                     reasons,
                 )
             )
-        return TrialResult(
-            trial_iri(trial.id),
-            trial.id,
-            trial.nct_id,
-            trial.title,
-            verdict(r.status for r in results),
-            results,
-        )
+        return TrialResult.of(trial.id, trial.nct_id, trial.title, results)
 
 
 _FACETS = {
@@ -440,7 +481,7 @@ def _course_outcome(course: object, outcome: str) -> bool | None:
 
 
 @dataclass
-class _Group:
+class Group:
     """Constraints of one criterion decided together: a single one, an "or", or condition branches."""
 
     members: set[int]
@@ -448,6 +489,7 @@ class _Group:
     complete: bool = False
 
     def combine(self, statuses: list[Status]) -> Status:
+        """The group's status from its members' statuses."""
         if self.kind == "single":
             return combine(statuses)
         if self.kind == "or":
@@ -462,9 +504,9 @@ class _Group:
 _UNLESS = re.compile(r"^unless\s+")
 
 
-def _groups(constraints: list[Constraint]) -> list[_Group]:
+def criterion_groups(constraints: list[Constraint]) -> list[Group]:
     """Partition a criterion's constraints into the groups :meth:`Matcher.criterion` combines."""
-    groups: list[_Group] = []
+    groups: list[Group] = []
     labs = [c for c in constraints if isinstance(c, LabConstraint) and c.applies_when]
     unless = [c for c in labs if _UNLESS.match(c.applies_when or "")]
     # "unless" alternatives: connect constraints whose conditions name each other's analyte.
@@ -482,7 +524,7 @@ def _groups(constraints: list[Constraint]) -> list[_Group]:
     components: dict[int, set[int]] = {}
     for c in unless:
         components.setdefault(find(id(c)), set()).add(id(c))
-    groups.extend(_Group(m, "or") for m in components.values())
+    groups.extend(Group(m, "or") for m in components.values())
     # Condition branches of one analyte: "X" and "not X".
     branches: dict[str, list[LabConstraint]] = {}
     for c in labs:
@@ -492,9 +534,9 @@ def _groups(constraints: list[Constraint]) -> list[_Group]:
         conditions = {(m.applies_when or "").removeprefix("not ").strip() for m in members}
         negated = {(m.applies_when or "").startswith("not ") for m in members}
         complete = len(conditions) == 1 and negated == {True, False}
-        groups.append(_Group({id(m) for m in members}, "branches", complete))
+        groups.append(Group({id(m) for m in members}, "branches", complete))
     grouped = set().union(*(g.members for g in groups)) if groups else set()
-    groups.extend(_Group({id(c)}) for c in constraints if id(c) not in grouped)
+    groups.extend(Group({id(c)}) for c in constraints if id(c) not in grouped)
     return groups
 
 

@@ -27,7 +27,7 @@ from functools import cache
 import rdflib
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from trialgraph.eligibility.evaluate import _groups
+from trialgraph.eligibility.evaluate import criterion_groups
 from trialgraph.eligibility.patient_rdf import decimal
 from trialgraph.model import (
     AgeConstraint,
@@ -208,7 +208,7 @@ class _Builder:
         g.add((shape, RDFS.comment, rdflib.Literal(criterion.text)))
         g.add((shape, SH.severity, SH.Violation))
         index = {id(c): k for k, c in enumerate(criterion.constraints, 1)}
-        for group in _groups(criterion.constraints):
+        for group in criterion_groups(criterion.constraints):
             members = [c for c in criterion.constraints if id(c) in group.members]
             ks = [index[id(c)] for c in members]
             base = f"{shape}/{'-'.join(map(str, ks))}"

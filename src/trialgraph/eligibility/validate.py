@@ -24,6 +24,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from trialgraph.eligibility.evaluate import (
+    FREE_TEXT_REASON,
     MET,
     NOT_COMPUTABLE,
     NOT_MET,
@@ -32,13 +33,12 @@ from trialgraph.eligibility.evaluate import (
     CriterionResult,
     Status,
     TrialResult,
-    verdict,
 )
 from trialgraph.eligibility.patient import Patient
 from trialgraph.eligibility.patient_rdf import concept_types, hierarchy_graph, patient_graph, patient_iri
 from trialgraph.eligibility.shapes import trial_shapes
 from trialgraph.model import Trial
-from trialgraph.namespaces import TG, trial_iri
+from trialgraph.namespaces import TG
 from trialgraph.rdf import criterion_iri
 from trialgraph.vocabulary import Vocabulary
 
@@ -129,7 +129,7 @@ def trial_result(trial: Trial, found: Iterable[Finding]) -> TrialResult:
         iri = criterion_iri(trial.id, c.kind, c.ordinal)
         status: Status
         if not c.constraints:
-            status, reasons = NOT_COMPUTABLE, ["free text only: needs a person"]
+            status, reasons = NOT_COMPUTABLE, [FREE_TEXT_REASON]
         else:
             mine = by_criterion.get(iri, [])
             violations = [f.message for f in mine if f.severity == SH.Violation]
@@ -141,9 +141,7 @@ def trial_result(trial: Trial, found: Iterable[Finding]) -> TrialResult:
             else:
                 status, reasons = MET, []
         results.append(CriterionResult(iri, c.kind, numbers[(c.kind, c.ordinal)], c.text, status, reasons))
-    return TrialResult(
-        trial_iri(trial.id), trial.id, trial.nct_id, trial.title, verdict(r.status for r in results), results
-    )
+    return TrialResult.of(trial.id, trial.nct_id, trial.title, results)
 
 
 _SHAPES_CACHE: dict[tuple[int, str], tuple[Trial, rdflib.Graph]] = {}

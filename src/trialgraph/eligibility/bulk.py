@@ -1,0 +1,181 @@
+"""The bulk matcher: one patient against every trial of a store, without reading the trials back.
+
+Each trial graph carries its eligibility index (:mod:`~trialgraph.eligibility.index`): its criteria
+as content keys of their constraint sets. Matching reads the index literals of every trial (one
+scan of one predicate), evaluates each distinct constraint set once for the patient with the same
+:class:`~trialgraph.eligibility.evaluate.Matcher` that defines the semantics, and gives each trial
+the statuses of its keys. Constraint sets are read once per :class:`BulkMatcher` (from one trial
+that has each key) and kept: a key names its content, so a kept set is never stale. The scan of
+the indexes is kept while the store's :attr:`~trialgraph.store.TrialStore.generation` is unchanged
+(nothing was written through it; a read-only store is a snapshot), so a second patient costs only
+the evaluation. Criteria texts are read only when a result's
+:attr:`~trialgraph.eligibility.evaluate.TrialResult.criteria` is used.
+
+A trial stored without an index (by an older version) is read back and matched criterion by
+criterion, so every trial gets an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from trialgraph import rdf
+from trialgraph.eligibility import index
+from trialgraph.eligibility.evaluate import (
+    NOT_COMPUTABLE,
+    VERDICT_ORDER,
+    CriterionResult,
+    Group,
+    Matcher,
+    Status,
+    TrialResult,
+    criterion_groups,
+    verdict,
+)
+from trialgraph.eligibility.patient import Patient
+from trialgraph.model import Constraint, Trial
+from trialgraph.namespaces import TRIAL, trial_iri
+from trialgraph.store import TrialStore
+from trialgraph.vocabulary import Vocabulary
+
+_INDEX = rdf.tg("eligibilityIndex")
+_SETS = rdf.tg("constraintSets")
+_TEXT = rdf.tg("text")
+
+
+@dataclass
+class _Indexed:
+    trial: ox.NamedNode
+    entries: str
+    keys: list[str]
+    nct_id: str | None
+    title: str | None
+
+
+class BulkMatcher:
+    """Matches patients against the trials of one store through their eligibility indexes.
+
+    >>> from trialgraph.api import TrialGraph
+    >>> from trialgraph.eligibility.patient import load_patient, vocabulary_resolver
+    >>> tg = TrialGraph(None)
+    >>> _ = tg.ingest(["examples/trials"])
+    >>> patient = load_patient("examples/patients/hcc_low_platelets.yaml", vocabulary_resolver())
+    >>> result = BulkMatcher(tg.store).match(patient, ["NCT06592612"])[0]
+    >>> result.verdict, [c.number for c in result.criteria if c.status == "NOT_MET"]
+    ('INELIGIBLE', ['7'])
+    """
+
+    def __init__(self, store: TrialStore, vocabulary: Vocabulary | None = None) -> None:
+        self.store = store
+        self.vocab = vocabulary or Vocabulary.default()
+        self.constraint_sets: dict[str, list[Constraint]] = {index.FREE_TEXT: []}
+        self._groups: dict[str, list[Group]] = {index.FREE_TEXT: []}
+        self._shared: dict[str, Constraint] = {}
+        self._scan: tuple[int, list[_Indexed], list[ox.NamedNode]] | None = None
+
+    def match(self, patient: Patient, trial_ids: Iterable[str] | None = None) -> list[TrialResult]:
+        """Every trial's verdict (or the named trials'), ordered as :func:`.match_trials` orders them."""
+        if trial_ids is not None:
+            indexed, unindexed = self._indexes({ox.NamedNode(trial_iri(t)) for t in trial_ids})
+            self._load_constraint_sets(indexed)
+        elif self._scan is not None and self._scan[0] == self.store.generation:
+            _, indexed, unindexed = self._scan
+        else:
+            generation = self.store.generation
+            indexed, unindexed = self._indexes(None)
+            self._load_constraint_sets(indexed)
+            self._scan = (generation, indexed, unindexed)
+        matcher = Matcher(patient, self.vocab)
+        decided = {key: matcher.constraints(c, self._groups[key]) for key, c in self.constraint_sets.items()}
+        status_of = {key: status for key, (status, _) in decided.items()}.__getitem__
+        results = []
+        for item in indexed:
+            statuses = list(map(status_of, item.keys))
+            trial_id = item.trial.value[len(TRIAL) :]
+            results.append(
+                TrialResult(
+                    item.trial.value,
+                    trial_id,
+                    item.nct_id,
+                    item.title,
+                    verdict(statuses),
+                    statuses.count(NOT_COMPUTABLE),
+                    self._criteria_reader(item, decided),
+                )
+            )
+        if unindexed:
+            results.extend(matcher.trial(self._trial(g)) for g in unindexed)
+        results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], r.manual_review, r.trial_id))
+        return results
+
+    def _indexes(self, wanted: set[ox.NamedNode] | None) -> tuple[list[_Indexed], list[ox.NamedNode]]:
+        """The trials with a readable index, and the trial graphs without one."""
+        graphs = wanted
+        if graphs is None:
+            graphs = {g for g in self.store.graphs() if g.value.startswith(TRIAL)}
+        indexed = []
+        if wanted is None:
+            quads: Iterable[ox.Quad] = self.store.with_predicate(_INDEX)
+        else:
+            quads = (q for g in wanted for q in self.store.with_predicate(_INDEX, g))
+        for q in quads:
+            graph = q.graph_name
+            if not isinstance(graph, ox.NamedNode) or graph not in graphs or q.subject != graph:
+                continue
+            entries = _text(q.object)
+            read = index.read_entries(entries)
+            if read is not None:
+                indexed.append(_Indexed(graph, entries, *read))
+        seen = {i.trial for i in indexed}
+        unindexed = sorted(
+            (g for g in graphs if g not in seen and self.store.has_graph(g)), key=lambda g: g.value
+        )
+        return indexed, unindexed
+
+    def _load_constraint_sets(self, indexed: list[_Indexed]) -> None:
+        """Read the constraint set of every key not read yet, from one trial that has it."""
+        missing: set[str] = set()
+        for item in indexed:
+            missing.update(item.keys)
+        missing.difference_update(self.constraint_sets)
+        for item in indexed:
+            if not missing:
+                break
+            if missing.isdisjoint(item.keys):
+                continue
+            for q in self.store.with_predicate(_SETS, item.trial):
+                found = index.read_constraint_sets(_text(q.object), self._shared)
+                self.constraint_sets.update(found)
+                self._groups.update((key, criterion_groups(sets)) for key, sets in found.items())
+                missing.difference_update(found)
+        if missing:
+            raise ValueError(f"the store has no constraint set for eligibility keys {sorted(missing)[:5]}")
+
+    def _criteria_reader(
+        self, item: _Indexed, decided: dict[str, tuple[Status, list[str]]]
+    ) -> Callable[[], list[CriterionResult]]:
+        def read() -> list[CriterionResult]:
+            trial_id = item.trial.value[len(TRIAL) :]
+            texts = {_text(q.subject): _text(q.object) for q in self.store.with_predicate(_TEXT, item.trial)}
+            results = []
+            for ref, key in zip(index.read_refs(item.entries), item.keys, strict=True):
+                iri = rdf.criterion_iri(trial_id, ref.kind, ref.ordinal)
+                status, reasons = decided[key]
+                results.append(
+                    CriterionResult(iri, ref.kind, ref.number, texts.get(iri, ""), status, list(reasons))
+                )
+            return results
+
+        return read
+
+    def _trial(self, graph: ox.NamedNode) -> Trial:
+        return rdf.trial_from_quads(self.store.quads(graph))
+
+
+def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    if isinstance(term, ox.Triple):
+        raise TypeError("an RDF-star triple where a term was expected")
+    return term.value
