@@ -244,9 +244,14 @@ def ask(obj: Context, question: str, fmt: str) -> None:
     show_default=True,
     help="bulk: the fast matcher; shacl: pySHACL over the generated shapes (same answers, slower).",
 )
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", help="Show only the first N trials of the ranking."
+)
 @click.pass_obj
 @handles_errors
-def match(obj: Context, patient: str, trial_ids: tuple[str, ...], fmt: str, engine: str) -> None:
+def match(
+    obj: Context, patient: str, trial_ids: tuple[str, ...], fmt: str, engine: str, limit: int | None
+) -> None:
     """Check a PATIENT description (YAML, JSON or Turtle, see docs/patient-format.md) against every trial.
 
     Trials come eligible first, then undetermined, then ineligible; for each, the criteria not

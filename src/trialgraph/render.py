@@ -206,10 +206,21 @@ def constraint(k: Constraint) -> str:
     return f"{words}  \u00ab{k.text}\u00bb"
 
 
-def match_table(results: list[TrialResult]) -> str:
-    """Each trial's verdict, then the criteria not met and those undecided, with the reason in words."""
-    lines = []
+def verdict_counts(results: list[TrialResult]) -> dict[str, int]:
+    """How many trials have each verdict, in the order of the ranking."""
+    counts = {"ELIGIBLE": 0, "UNDETERMINED": 0, "INELIGIBLE": 0}
     for r in results:
+        counts[r.verdict] += 1
+    return counts
+
+
+def match_table(results: list[TrialResult], limit: int | None = None) -> str:
+    """Each trial's verdict, then the criteria not met and those undecided, with the reason in words.
+
+    With ``limit``, only the first trials of the ranking; a last line counts the verdicts of all.
+    """
+    lines = []
+    for r in results[:limit]:
         lines.append(f"{r.verdict:<13}{r.trial_id}  {r.title or ''}".rstrip())
         for c in r.failed_or_unknown():
             label = "not met" if c.status == "NOT_MET" else "unknown"
@@ -227,10 +238,17 @@ def match_table(results: list[TrialResult]) -> str:
                 f"    {r.manual_review} {'criteria are' if many else 'criterion is'} free text: read "
                 f"{'them' if many else 'it'} yourself"
             )
+    counts = ", ".join(f"{n:,} {v.lower()}" for v, n in verdict_counts(results).items())
+    shown = f" (the first {limit:,} shown)" if limit is not None and limit < len(results) else ""
+    lines.append(f"{len(results):,} {_plural(len(results), 'trial')}: {counts}{shown}")
     return "\n".join(lines)
 
 
-def match_json(patient_id: str, results: list[TrialResult]) -> str:
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def match_json(patient_id: str, results: list[TrialResult], limit: int | None = None) -> str:
     """The documented JSON object of ``trialgraph match`` (see docs/patient-format.md)."""
     trials = [
         {
@@ -251,9 +269,10 @@ def match_json(patient_id: str, results: list[TrialResult]) -> str:
                 for c in r.criteria
             ],
         }
-        for r in results
+        for r in results[:limit]
     ]
-    return json.dumps({"patient": patient_id, "trials": trials}, ensure_ascii=False, indent=2)
+    answer = {"patient": patient_id, "verdicts": verdict_counts(results), "trials": trials}
+    return json.dumps(answer, ensure_ascii=False, indent=2)
 
 
 def quality(findings: list[QualityResult], trials: int) -> str:

@@ -5,6 +5,7 @@ the command line."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,32 @@ def test_cli_match_table_names_the_failed_criterion_in_words(store: Path) -> Non
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("INELIGIBLE")
     assert "not met: platelets 40 10^9/L is not >= 50 10^9/L (inclusion 7)" in out.stdout
+
+
+def test_cli_match_limit_shows_the_top_of_the_ranking_and_counts_every_trial(store: Path) -> None:
+    patient = str(PATIENTS / "mcrpc_oligoprogressive.yaml")
+    table = _cli(store, "match", patient, "--limit", "1")
+    assert table.returncode == 0, table.stderr
+    verdict_lines = [line for line in table.stdout.splitlines() if not line.startswith(" ")]
+    # One trial shown, then the counts of all five: NCT06866938, NCT07268794 and NCT06592612 are
+    # ineligible for this man (test_mcrpc_oligoprogressive), so the one shown is not.
+    assert len(verdict_lines) == 2
+    assert not verdict_lines[0].startswith("INELIGIBLE")
+    assert verdict_lines[1].startswith("5 trials: ") and verdict_lines[1].endswith("(the first 1 shown)")
+    doc = json.loads(_cli(store, "match", patient, "--format", "json", "--limit", "2").stdout)
+    assert len(doc["trials"]) == 2
+    assert sum(doc["verdicts"].values()) == 5 and doc["verdicts"]["INELIGIBLE"] >= 3
+
+
+def test_the_documented_turtle_patient_is_ineligible_on_platelets(graph: TrialGraph, tmp_path: Path) -> None:
+    doc = (EXAMPLES_DIR.parent / "docs" / "patient-format.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```turtle\n(.*?)```", doc, re.DOTALL)
+    path = tmp_path / "hcc-short.ttl"
+    path.write_text(example, encoding="utf-8")
+    (result,) = graph.match(path, ["NCT06592612"])
+    assert result.verdict == "INELIGIBLE"
+    # Inclusion 7 of NCT06592612 asks for platelets >= 50 x 10^9/L; the example has 40.
+    assert [c.number for c in result.criteria if c.status == "NOT_MET"] == ["7"]
 
 
 def test_cli_match_reads_a_turtle_patient(store: Path, tmp_path: Path) -> None:

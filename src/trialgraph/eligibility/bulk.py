@@ -17,6 +17,7 @@ criterion, so every trial gets an answer.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -46,9 +47,9 @@ _SETS = rdf.tg("constraintSets")
 _TEXT = rdf.tg("text")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Indexed:
-    trial: ox.NamedNode
+    trial: str
     entries: str
     keys: list[str]
     nct_id: str | None
@@ -74,12 +75,23 @@ class BulkMatcher:
         self.constraint_sets: dict[str, list[Constraint]] = {index.FREE_TEXT: []}
         self._groups: dict[str, list[Group]] = {index.FREE_TEXT: []}
         self._shared: dict[str, Constraint] = {}
-        self._scan: tuple[int, list[_Indexed], list[ox.NamedNode]] | None = None
+        self._scan: tuple[int, list[_Indexed], list[str]] | None = None
 
     def match(self, patient: Patient, trial_ids: Iterable[str] | None = None) -> list[TrialResult]:
         """Every trial's verdict (or the named trials'), ordered as :func:`.match_trials` orders them."""
+        # The objects made here live as long as the results: the cyclic collector, run again and
+        # again as they are made, found nothing to free and cost three quarters of a warm match.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._match(patient, trial_ids)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _match(self, patient: Patient, trial_ids: Iterable[str] | None) -> list[TrialResult]:
         if trial_ids is not None:
-            indexed, unindexed = self._indexes({ox.NamedNode(trial_iri(t)) for t in trial_ids})
+            indexed, unindexed = self._indexes({trial_iri(t) for t in trial_ids})
             self._load_constraint_sets(indexed)
         elif self._scan is not None and self._scan[0] == self.store.generation:
             _, indexed, unindexed = self._scan
@@ -94,11 +106,10 @@ class BulkMatcher:
         results = []
         for item in indexed:
             statuses = list(map(status_of, item.keys))
-            trial_id = item.trial.value[len(TRIAL) :]
             results.append(
                 TrialResult(
-                    item.trial.value,
-                    trial_id,
+                    item.trial,
+                    item.trial[len(TRIAL) :],
                     item.nct_id,
                     item.title,
                     verdict(statuses),
@@ -111,28 +122,27 @@ class BulkMatcher:
         results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], r.manual_review, r.trial_id))
         return results
 
-    def _indexes(self, wanted: set[ox.NamedNode] | None) -> tuple[list[_Indexed], list[ox.NamedNode]]:
-        """The trials with a readable index, and the trial graphs without one."""
+    def _indexes(self, wanted: set[str] | None) -> tuple[list[_Indexed], list[str]]:
+        """The trials with a readable index, and the trial graphs without one (by IRI)."""
         graphs = wanted
         if graphs is None:
-            graphs = {g for g in self.store.graphs() if g.value.startswith(TRIAL)}
+            graphs = {g.value for g in self.store.graphs() if g.value.startswith(TRIAL)}
         indexed = []
         if wanted is None:
             quads: Iterable[ox.Quad] = self.store.with_predicate(_INDEX)
         else:
-            quads = (q for g in wanted for q in self.store.with_predicate(_INDEX, g))
+            quads = (q for g in wanted for q in self.store.with_predicate(_INDEX, ox.NamedNode(g)))
         for q in quads:
-            graph = q.graph_name
-            if not isinstance(graph, ox.NamedNode) or graph not in graphs or q.subject != graph:
+            # Only the mapping writes this predicate, on the trial node of the trial's own graph.
+            graph = _text(q.graph_name)
+            if graph not in graphs:
                 continue
             entries = _text(q.object)
             read = index.read_entries(entries)
             if read is not None:
                 indexed.append(_Indexed(graph, entries, *read))
         seen = {i.trial for i in indexed}
-        unindexed = sorted(
-            (g for g in graphs if g not in seen and self.store.has_graph(g)), key=lambda g: g.value
-        )
+        unindexed = sorted(g for g in graphs if g not in seen and self.store.has_graph(ox.NamedNode(g)))
         return indexed, unindexed
 
     def _load_constraint_sets(self, indexed: list[_Indexed]) -> None:
@@ -146,8 +156,8 @@ class BulkMatcher:
                 break
             if missing.isdisjoint(item.keys):
                 continue
-            for q in self.store.with_predicate(_SETS, item.trial):
-                found = index.read_constraint_sets(_text(q.object), self._shared)
+            for q in self.store.with_predicate(_SETS, ox.NamedNode(item.trial)):
+                found = index.read_constraint_sets(_text(q.object), self._shared, missing)
                 self.constraint_sets.update(found)
                 self._groups.update((key, criterion_groups(sets)) for key, sets in found.items())
                 missing.difference_update(found)
@@ -158,8 +168,9 @@ class BulkMatcher:
         self, item: _Indexed, decided: dict[str, tuple[Status, list[str]]]
     ) -> Callable[[], list[CriterionResult]]:
         def read() -> list[CriterionResult]:
-            trial_id = item.trial.value[len(TRIAL) :]
-            texts = {_text(q.subject): _text(q.object) for q in self.store.with_predicate(_TEXT, item.trial)}
+            trial_id = item.trial[len(TRIAL) :]
+            quads = self.store.with_predicate(_TEXT, ox.NamedNode(item.trial))
+            texts = {_text(q.subject): _text(q.object) for q in quads}
             results = []
             for ref, key in zip(index.read_refs(item.entries), item.keys, strict=True):
                 iri = rdf.criterion_iri(trial_id, ref.kind, ref.ordinal)
@@ -171,11 +182,11 @@ class BulkMatcher:
 
         return read
 
-    def _trial(self, graph: ox.NamedNode) -> Trial:
-        return rdf.trial_from_quads(self.store.quads(graph))
+    def _trial(self, graph: str) -> Trial:
+        return rdf.trial_from_quads(self.store.quads(ox.NamedNode(graph)))
 
 
-def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    if isinstance(term, ox.Triple):
+def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph | ox.Triple) -> str:
+    if isinstance(term, (ox.Triple, ox.DefaultGraph)):
         raise TypeError("an RDF-star triple where a term was expected")
     return term.value

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -88,7 +88,8 @@ def _stated_fields(c: Constraint) -> dict[str, Any]:
         value = getattr(c, f.name)
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if value != default or type(value) is not type(default):
-            stated[f.name] = value
+            # A list field (permitted therapies) is a set: RDF keeps no order, the key must not either.
+            stated[f.name] = sorted(value) if isinstance(value, list) else value
     return stated
 
 
@@ -130,9 +131,9 @@ def read_refs(entries: str) -> list[CriterionRef]:
 
 
 def read_constraint_sets(
-    text: str, shared: dict[str, Constraint] | None = None
+    text: str, shared: dict[str, Constraint] | None = None, keys: Container[str] | None = None
 ) -> dict[str, list[Constraint]]:
-    """The constraint sets of a ``tg:constraintSets`` literal, by key.
+    """The constraint sets of a ``tg:constraintSets`` literal, by key (only ``keys``, when given).
 
     The constraints carry no criterion or span (they are shared by every criterion with the key).
     With ``shared``, equal constraints of different sets are one object (kept in it by content).
@@ -140,6 +141,8 @@ def read_constraint_sets(
     families = _families()
     sets: dict[str, list[Constraint]] = {}
     for key, definition in json.loads(text).items():
+        if keys is not None and key not in keys:
+            continue
         constraints: list[Constraint] = []
         for family, fields in definition:
             content = json.dumps([family, fields], sort_keys=True)

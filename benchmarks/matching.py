@@ -1,0 +1,104 @@
+"""Matching one patient against every trial: the bulk matcher next to pySHACL, measured in one run.
+
+Opens an ingested store read-only and times, for the bundled example patients:
+
+* the bulk matcher's **first** match in a fresh :class:`~trialgraph.api.TrialGraph` (it scans every
+  trial's eligibility index and reads each distinct constraint set once), and its **warm** match
+  (another patient on the same object: only the evaluation), as medians over patients and runs;
+* pySHACL on a sample of the same trials, one patient against one trial's shapes at a time (the
+  shapes built beforehand, the first validation of the process, which parses the SHACL-SPARQL
+  queries, reported apart), as the median seconds per trial.
+
+The ratio is pySHACL's seconds per trial over the bulk matcher's (warm match / trials). The bulk
+matcher's verdicts on the sampled trials are checked against pySHACL's while it runs.
+
+    .venv/bin/python benchmarks/matching.py --store STORE [--repeat 3] [--sample 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from pathlib import Path
+
+from trialgraph.api import TrialGraph
+from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
+from trialgraph.eligibility.validate import timed_validation, validate_trial
+from trialgraph.resources import EXAMPLES_DIR
+
+
+def example_patients() -> list[Patient]:
+    """The bundled example patients."""
+    resolve = vocabulary_resolver()
+    return [load_patient(p, resolve) for p in sorted((EXAMPLES_DIR / "patients").glob("*.yaml"))]
+
+
+def measure_matching(store_dir: Path, trials: int, repeat: int = 3, sample: int = 12) -> dict[str, float]:
+    """The bulk matcher's first and warm latency over the whole store and pySHACL's cost per trial."""
+    patients = example_patients()
+    first, warm = [], []
+    for run in range(repeat):
+        graph = TrialGraph(store_dir, read_only=True)
+        patient = patients[run % len(patients)]
+        start = time.perf_counter()
+        results = graph.match(patient)
+        first.append(time.perf_counter() - start)
+        if len(results) != trials:
+            raise RuntimeError(f"{store_dir} holds {len(results)} trials, not {trials}")
+        for other in patients:
+            start = time.perf_counter()
+            graph.match(other)
+            warm.append(time.perf_counter() - start)
+    keys = len(graph._bulk.constraint_sets) if graph._bulk is not None else 0
+
+    rng = random.Random(7)
+    ids = rng.sample(graph.trial_ids(), min(sample, trials))
+    patient = patients[0]
+    chosen = [graph.trial(t) for t in ids]
+    warm_up = timed_validation(patient, chosen[0])
+    shacl = [timed_validation(patient, t) for t in chosen]
+    bulk_verdicts = {r.trial_id: r.verdict for r in graph.match(patient, ids)}
+    for trial in chosen:
+        expected = validate_trial(patient, trial).verdict
+        if bulk_verdicts[trial.id] != expected:
+            raise RuntimeError(f"{trial.id}: bulk {bulk_verdicts[trial.id]}, pySHACL {expected}")
+
+    warm_median = statistics.median(warm)
+    shacl_median = statistics.median(shacl)
+    return {
+        "trials": float(trials),
+        "distinct_constraint_sets": float(keys),
+        "bulk_first_s": statistics.median(first),
+        "bulk_warm_s": warm_median,
+        "bulk_per_trial_us": warm_median / trials * 1e6,
+        "pyshacl_first_validation_s": warm_up,
+        "pyshacl_per_trial_s": shacl_median,
+        "pyshacl_over_bulk_per_trial": shacl_median / (warm_median / trials),
+    }
+
+
+def main() -> None:
+    """Measure one store and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True, help="an ingested store")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh TrialGraph objects (first matches)")
+    parser.add_argument("--sample", type=int, default=12, help="trials validated by pySHACL")
+    args = parser.parse_args()
+    trials = len(TrialGraph(args.store, read_only=True).trial_ids())
+    figures = measure_matching(args.store, trials, args.repeat, args.sample)
+    sets = figures["distinct_constraint_sets"]
+    print(f"store {args.store}: {trials:,} trials, {sets:,.0f} distinct constraint sets")
+    print(f"  bulk matcher, first match (scan + evaluation): {figures['bulk_first_s']:.3f} s")
+    print(
+        f"  bulk matcher, warm match (evaluation):         {figures['bulk_warm_s']:.3f} s"
+        f" = {figures['bulk_per_trial_us']:.2f} us per trial"
+    )
+    print(f"  pySHACL, first validation in the process:      {figures['pyshacl_first_validation_s']:.1f} s")
+    print(f"  pySHACL, per trial (median of {args.sample}):        {figures['pyshacl_per_trial_s']:.3f} s")
+    print(f"  pySHACL / bulk, per trial:                     {figures['pyshacl_over_bulk_per_trial']:,.0f}x")
+
+
+if __name__ == "__main__":
+    main()

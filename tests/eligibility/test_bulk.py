@@ -1,0 +1,103 @@
+"""The bulk matcher's index: what it stores, what it reads back, and when it reads the store again."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pyoxigraph as ox
+import pytest
+
+from trialgraph.api import TrialGraph
+from trialgraph.eligibility import index
+from trialgraph.eligibility.evaluate import Matcher
+from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
+from trialgraph.model import Constraint
+from trialgraph.namespaces import TG, trial_iri
+from trialgraph.resources import EXAMPLES_DIR
+
+SEEDS = sorted((EXAMPLES_DIR / "trials").iterdir())
+
+
+@pytest.fixture(scope="module")
+def patient() -> Patient:
+    return load_patient(EXAMPLES_DIR / "patients" / "mcrpc_oligoprogressive.yaml", vocabulary_resolver())
+
+
+def _meaning(c: Constraint) -> tuple[str, dict[str, object]]:
+    base = {f.name for f in dataclasses.fields(Constraint)}
+    fields = dataclasses.asdict(c).items()
+    return c.family, {k: sorted(v) if isinstance(v, list) else v for k, v in fields if k not in base}
+
+
+def test_the_index_holds_every_criterion_and_its_constraints() -> None:
+    tg = TrialGraph(None)
+    tg.ingest([EXAMPLES_DIR / "trials"])
+    for trial_id in tg.trial_ids():
+        trial = tg.trial(trial_id)
+        encoded = index.encode(trial)
+        read = index.read_entries(encoded.entries)
+        assert read is not None
+        keys, nct_id, title = read
+        assert (nct_id, title) == (trial.nct_id, trial.title)
+        refs = index.read_refs(encoded.entries)
+        assert [(r.kind, r.ordinal) for r in refs] == [(c.kind, c.ordinal) for c in trial.criteria]
+        numbers = trial.criterion_numbers()
+        assert [r.number for r in refs] == [numbers[(c.kind, c.ordinal)] for c in trial.criteria]
+        sets = index.read_constraint_sets(encoded.constraint_sets)
+        for key, criterion in zip(keys, trial.criteria, strict=True):
+            if not criterion.constraints:
+                assert key == index.FREE_TEXT
+                continue
+            assert [_meaning(c) for c in sets[key]] == [_meaning(c) for c in criterion.constraints]
+        # The store holds what the mapping wrote.
+        stored = list(
+            tg.store.with_predicate(ox.NamedNode(TG + "eligibilityIndex"), ox.NamedNode(trial_iri(trial_id)))
+        )
+        assert [q.object.value for q in stored] == [encoded.entries]
+
+
+def test_equal_constraint_sets_have_one_key() -> None:
+    tg = TrialGraph(None)
+    tg.ingest([EXAMPLES_DIR / "trials"])
+    by_meaning: dict[str, set[str]] = {}
+    for trial_id in tg.trial_ids():
+        for c in tg.trial(trial_id).criteria:
+            if c.constraints:
+                key, definition = index.constraint_set(c.constraints)
+                by_meaning.setdefault(definition, set()).add(key)
+    assert all(len(keys) == 1 for keys in by_meaning.values())
+    assert len({k for keys in by_meaning.values() for k in keys}) == len(by_meaning)
+
+
+def test_a_trial_stored_without_an_index_is_read_back_and_matched(patient: Patient) -> None:
+    tg = TrialGraph(None)
+    tg.ingest([EXAMPLES_DIR / "trials"])
+    graph = ox.NamedNode(trial_iri("NCT06866938"))
+    derived = {ox.NamedNode(TG + "eligibilityIndex"), ox.NamedNode(TG + "constraintSets")}
+    tg.store.replace_graph(graph, [q for q in tg.store.quads(graph) if q.predicate not in derived])
+    results = {r.trial_id: r for r in tg.match(patient)}
+    assert len(results) == 5
+    expected = Matcher(patient).trial(tg.trial("NCT06866938"))
+    got = results["NCT06866938"]
+    assert got.verdict == expected.verdict == "INELIGIBLE"
+    assert [(c.criterion, c.status) for c in got.criteria] == [
+        (c.criterion, c.status) for c in expected.criteria
+    ]
+
+
+def test_a_write_renews_the_scan(patient: Patient) -> None:
+    tg = TrialGraph(None)
+    tg.ingest(SEEDS[:4])
+    assert len(tg.match(patient)) == 4
+    assert len(tg.match(patient)) == 4  # the kept scan
+    tg.ingest(SEEDS[4:])
+    assert len(tg.match(patient)) == 5
+
+
+def test_criteria_texts_are_read_when_asked_for(patient: Patient) -> None:
+    tg = TrialGraph(None)
+    tg.ingest([EXAMPLES_DIR / "trials"])
+    (result,) = tg.match(patient, ["NCT07268794"])
+    trial = tg.trial("NCT07268794")
+    assert [c.text for c in result.criteria] == [c.text for c in trial.criteria]
+    assert result.manual_review == sum(not c.constraints for c in trial.criteria)
