@@ -255,7 +255,8 @@ def match(
     """Check a PATIENT description (YAML, JSON or Turtle, see docs/patient-format.md) against every trial.
 
     Trials come eligible first, then undetermined, then ineligible; for each, the criteria not
-    met and those the description cannot decide, with the reason in words.
+    met and those the description cannot decide, with the reason in words. The counts of each
+    verdict cover every trial checked, shown or not.
     """
     person = load_patient(patient, vocabulary_resolver())
     results = obj.graph(read_only=True).match(person, list(trial_ids) or None, engine)  # type: ignore[arg-type]
