@@ -260,7 +260,10 @@ def match(
     """
     person = load_patient(patient, vocabulary_resolver())
     results = obj.graph(read_only=True).match(person, list(trial_ids) or None, engine)  # type: ignore[arg-type]
-    click.echo(render.match_table(results) if fmt == "table" else render.match_json(person.id, results))
+    if fmt == "table":
+        click.echo(render.match_table(results, limit))
+    else:
+        click.echo(render.match_json(person.id, results, limit))
 
 
 @main.command(epilog=EXIT_CODES)
