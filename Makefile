@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STORE ?= .demo-store
 
-.PHONY: demo test lint java virtuoso bench clean
+.PHONY: demo test lint java virtuoso bench bench-full docs reliability clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,25 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
+docs: $(STAMP)
+	$(BIN)/python docs/build_ontology_docs.py
+	$(BIN)/python docs/build_query_docs.py
+
+# The scale suite (benchmarks/scale.py) at 1,000 and 10,000 trials; bench-full adds 100,000, and
+# 500,000 with HUGE=1. Corpora and stores are cached in /tmp/tg-bench; figures go to benchmarks/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/store_engine.py
+	$(BIN)/python benchmarks/scale.py $(BENCH_ARGS)
+
+bench-full: $(STAMP)
+	$(BIN)/python benchmarks/scale.py --full $(if $(HUGE),--huge) $(BENCH_ARGS)
+
+# The long fuzz and kill loops of tests/reliability (make test runs short versions of the same tests);
+# each test's figures are printed and appended to $(RELIABILITY_FIGURES) for docs/reliability.md.
+RELIABILITY_FIGURES ?= build/reliability-figures.jsonl
+reliability: $(STAMP)
+	mkdir -p $(dir $(RELIABILITY_FIGURES))
+	TRIALGRAPH_LONG=1 TRIALGRAPH_RELIABILITY_FIGURES=$(RELIABILITY_FIGURES) \
+	  $(BIN)/pytest -q -p no:cacheprovider -s tests/reliability
 
 clean:
 	rm -rf $(VENV) $(DEMO_STORE) build *.egg-info src/*.egg-info

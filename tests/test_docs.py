@@ -8,10 +8,8 @@ from types import ModuleType
 from trialgraph.resources import ROOT
 
 
-def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "build_ontology_docs", ROOT / "docs" / "build_ontology_docs.py"
-    )
+def _builder(name: str = "build_ontology_docs") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -39,3 +37,17 @@ def test_the_diagram_draws_the_main_classes_and_links() -> None:
         "tg:therapy",
     ):
         assert term in svg
+
+
+def test_query_cookbook_is_current() -> None:
+    builder = _builder("build_query_docs")
+    assert (ROOT / "docs" / "queries.md").read_text(encoding="utf-8") == builder.cookbook(
+        builder.examples()
+    ), "run make docs"
+
+
+def test_the_cookbook_shows_every_query_with_its_result() -> None:
+    text = (ROOT / "docs" / "queries.md").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        assert f"## {path.stem}\n" in text
+    assert "| trial:NCT06592612 | NCT06592612 |" in text

@@ -74,6 +74,36 @@ def test_triple_formats_of_a_selection_hold_only_it(tg: TrialGraph) -> None:
     assert subjects and all(s.startswith(TRIAL + "NCT06592612") for s in subjects)
 
 
+def test_the_ontology_flag_decides_the_ontology_vocabulary_and_inferences(seeds_dir: Path) -> None:
+    """Without the flag: trial graphs only; with it: the ontology and vocabulary graph and the inferences."""
+    from trialgraph.reasoning import INFERRED_GRAPH
+
+    tg = TrialGraph(None)
+    assert tg.ingest([seeds_dir]).ok
+    inferred = ox.NamedNode(INFERRED_GRAPH)
+    drug = ox.NamedNode("https://example.org/a-drug")
+    tg.store.replace_graph(inferred, [ox.Quad(drug, ox.NamedNode(str(rdflib.RDF.type)), drug, inferred)])
+    trials = {TRIAL + t for t in tg.trial_ids()}
+    assert len(trials) == 5
+    for include, expected in ((False, trials), (True, trials | {ONTOLOGY_GRAPH, INFERRED_GRAPH})):
+        out = io.BytesIO()
+        tg.export(out, "nquads", include_ontology=include)
+        names = {q.graph_name.value for q in ox.parse(out.getvalue(), format=ox.RdfFormat.N_QUADS)}
+        assert names == expected, include
+    out = io.BytesIO()
+    tg.export(out, "trig", ["NCT06592612"], include_ontology=True)  # a selection: no inferences
+    names = {q.graph_name.value for q in ox.parse(out.getvalue(), format=ox.RdfFormat.TRIG)}
+    assert names == {ONTOLOGY_GRAPH, TRIAL + "NCT06592612"}
+    # ontology/concepts/therapies.ttl: tgc:pembrolizumab skos:prefLabel "pembrolizumab"@en
+    label = ox.Quad(
+        ox.NamedNode("https://w3id.org/trialgraph/concept/pembrolizumab"),
+        ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+        ox.Literal("pembrolizumab", language="en"),
+        ox.NamedNode(ONTOLOGY_GRAPH),
+    )
+    assert label in set(ox.parse(out.getvalue(), format=ox.RdfFormat.TRIG))
+
+
 def test_construct_selection(tg: TrialGraph) -> None:
     """A CONSTRUCT query's triples are exported, over the union graph."""
     out = io.BytesIO()

@@ -95,7 +95,8 @@ class TrialGraph:
         """Read every record under ``paths``, extract constraints, and store each trial in its own graph.
 
         ``workers`` processes extract and map trials (default: every core for inputs over 2 MB,
-        else one); reading and storing stay here, each trial stored in one transaction.
+        else one); reading and storing stay here, each batch of new trials stored in one atomic
+        bulk write (each trial whole or not at all), a trial already stored in its own transaction.
 
         >>> report = TrialGraph(None).ingest(["examples/trials"])
         >>> report.records_read, report.trials_stored, report.ok
@@ -119,11 +120,12 @@ class TrialGraph:
                     progress(file)
 
         volatile = frozenset({rdf.INGEST_TIME})
-        for item in pipeline.prepared(trials(), dt.datetime.now(dt.UTC), workers):
+        items = pipeline.prepared(trials(), dt.datetime.now(dt.UTC), workers)
+        for item, changed in pipeline.store_prepared(self.store, items, volatile):
             if item.error is not None:
                 report.errors.append(item.error)
                 continue
-            if self.store.replace_graph(ox.NamedNode(trial_iri(item.trial_id)), item.quads(), volatile):
+            if changed:
                 report.trials_stored += 1
             else:
                 report.trials_unchanged += 1
@@ -279,6 +281,8 @@ class TrialGraph:
     ) -> None:
         """Serialize the named trials (default: all) and optionally the ontology graph to ``output``.
 
+        The whole store with the ontology is every graph, the reasoner's inferences included.
+
         >>> import io
         >>> tg = TrialGraph(None)
         >>> _ = tg.ingest(["examples/trials/002_e100751488679964.txt"])
@@ -287,9 +291,12 @@ class TrialGraph:
         >>> b"<https://w3id.org/trialgraph/trial/NCT06592612> ." in out.getvalue()
         True
         """
-        graphs = list(self._trial_graphs(trial_ids))
-        if include_ontology:
-            graphs.insert(0, ox.NamedNode(ONTOLOGY_GRAPH))
+        if trial_ids is None and include_ontology:
+            graphs = list(self.store.graphs())
+        else:
+            graphs = list(self._trial_graphs(trial_ids))
+            if include_ontology:
+                graphs.insert(0, ox.NamedNode(ONTOLOGY_GRAPH))
         self.store.dump(output, fmt, graphs, prefixes=PREFIXES)
 
     def push_graphs(

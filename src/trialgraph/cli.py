@@ -317,7 +317,11 @@ def reason(obj: Context) -> None:
 @click.option(
     "--trial", "trial_ids", multiple=True, metavar="ID", help="Export only this trial (repeatable)."
 )
-@click.option("--ontology/--no-ontology", default=False, help="Include the ontology and vocabulary graph.")
+@click.option(
+    "--ontology/--no-ontology",
+    default=False,
+    help="Include the ontology and vocabulary graph (whole store: the reasoner's inferences too).",
+)
 @click.option(
     "--construct",
     type=click.Path(exists=True, dir_okay=False),

@@ -8,12 +8,15 @@ input order, so an ingest is deterministic whatever the number of workers.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import multiprocessing
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -21,10 +24,16 @@ import pyoxigraph as ox
 from trialgraph import extract, rdf
 from trialgraph.errors import InputError
 from trialgraph.model import Trial
+from trialgraph.namespaces import trial_iri
+from trialgraph.store import TrialStore
 from trialgraph.vocabulary import Vocabulary
 
 BATCH = 32
 """Trials per task sent to a worker."""
+WRITE_TRIALS = 500
+WRITE_BYTES = 48_000_000
+"""A batch of prepared trials is written to the store at this many trials or N-Quads bytes."""
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,21 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: die with the ingest process, so a killed ingest leaves no orphan workers.
+
+    Without it, a SIGKILLed ingest left its workers blocked on the task queue forever.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the ingest died before the line above took effect
+        os._exit(1)
+
+
 def _batches(trials: Iterable[Trial]) -> Iterator[list[Trial]]:
     batch: list[Trial] = []
     for trial in trials:
@@ -85,11 +109,52 @@ def prepared(trials: Iterable[Trial], ingested_at: dt.datetime, workers: int = 1
         return
     Vocabulary.default()  # loaded once here; forked workers inherit it instead of parsing it again
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[list[Prepared]]] = deque()
         for batch in _batches(trials):
             pending.append(pool.submit(prepare, batch, ingested_at))
-            while len(pending) > 2 * workers:
+            while len(pending) > 4 * workers:  # enough queued that workers never wait on a store write
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+
+
+def store_prepared(
+    store: TrialStore, items: Iterable[Prepared], volatile: frozenset[ox.NamedNode] = frozenset()
+) -> Iterator[tuple[Prepared, bool]]:
+    """Store each prepared trial in its graph, a batch at a time; each with whether its graph changed.
+
+    A trial with an error passes through at once (``False``); the others come back, in input order,
+    once their batch (:data:`WRITE_TRIALS` trials or :data:`WRITE_BYTES`) is written by
+    :meth:`TrialStore.replace_graphs`: new graphs in one atomic bulk write, each trial whole or not at all.
+    Batches are written one at a time by a writer thread (the engine releases the GIL), so reading
+    and handing trials to the workers go on while a batch is written.
+    """
+    pending: deque[tuple[list[Prepared], Future[list[bool]]]] = deque()
+    with ThreadPoolExecutor(1, thread_name_prefix="trialgraph-store") as writer:
+
+        def submit(batch: list[Prepared]) -> Iterator[tuple[Prepared, bool]]:
+            graphs = [(ox.NamedNode(trial_iri(p.trial_id)), p.nquads) for p in batch]
+            pending.append((batch, writer.submit(store.replace_graphs, graphs, volatile)))
+            while len(pending) > 1:  # one batch written while the next one fills
+                done, changed = pending.popleft()
+                yield from zip(done, changed.result(), strict=True)
+
+        batch: list[Prepared] = []
+        size = 0
+        for item in items:
+            if item.error is not None:
+                yield item, False
+                continue
+            batch.append(item)
+            size += len(item.nquads)
+            if len(batch) >= WRITE_TRIALS or size >= WRITE_BYTES:
+                yield from submit(batch)
+                batch, size = [], 0
+        if batch:
+            yield from submit(batch)
+        while pending:
+            done, changed = pending.popleft()
+            yield from zip(done, changed.result(), strict=True)

@@ -23,7 +23,6 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -83,10 +82,6 @@ class Parameter:
             ) from None
 
 
-def _constant(text: str) -> Callable[[re.Match[str]], str]:
-    return lambda _match: text
-
-
 def _iri(text: str) -> ox.NamedNode:
     prefix, sep, local = text.partition(":")
     if sep and prefix in PREFIXES and not local.startswith("//"):
@@ -130,17 +125,18 @@ class LibraryQuery:
             raise ParameterError(
                 f"query {self.name} has no parameter {', '.join(sorted(unknown))}; it has: {known}"
             )
-        text = self.text
-        for p in self.parameters:
-            raw = values.get(p.name)
-            if raw is None:
-                continue
-            term = p.term(raw)
-            block = re.compile(rf"VALUES\s+\?{p.name}\s*\{{[^{{}}]*\}}")
-            # A function replacement, so backslashes in the term are not read as group references.
-            replacement = f"VALUES ?{p.name} {{ {term} }}"
-            text = block.sub(_constant(replacement), text)
-        return text
+        blocks = {
+            p.name: f"VALUES ?{p.name} {{ {p.term(values[p.name])} }}"
+            for p in self.parameters
+            if values.get(p.name) is not None
+        }
+        if not blocks:
+            return self.text
+        names = "|".join(re.escape(name) for name in blocks)
+        block = re.compile(rf"VALUES\s+\?({names})\s*\{{[^{{}}]*\}}")
+        # One pass over the query's own text: a value already bound is never searched again, so a
+        # string holding "VALUES ?other { }" cannot be rewritten by the next parameter (and broken).
+        return block.sub(lambda m: blocks[m[1]], self.text)
 
 
 def _parse_header(text: str) -> dict[str, list[str]]:

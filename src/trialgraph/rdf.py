@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,9 @@ _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_MONTH_DATE = re.compile(r"^\d{4}-\d{2}$")
 
 
+@cache
 def tg(local: str) -> ox.NamedNode:
-    """The ontology term ``tg:<local>``."""
+    """The ontology term ``tg:<local>`` (one immutable object per term: mapping builds millions)."""
     return ox.NamedNode(TG + local)
 
 
@@ -236,7 +237,7 @@ def _kind_of_type(hint: Any) -> str:
 
 def _literal(value: Any, kind: str) -> ox.NamedNode | ox.Literal:
     if kind.startswith("code:"):
-        return ox.NamedNode(code_iri(kind[5:], str(value)))
+        return _code_node(kind[5:], str(value))
     if kind == "iri":
         return ox.NamedNode(str(value))
     if kind == "bool":
@@ -254,6 +255,11 @@ def _literal(value: Any, kind: str) -> ox.NamedNode | ox.Literal:
             return ox.Literal(text, datatype=_YEAR_MONTH)
         return ox.Literal(text)
     return ox.Literal(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _code_node(enumeration: str, code: str) -> ox.NamedNode:
+    return ox.NamedNode(code_iri(enumeration, code))
 
 
 class _Writer:

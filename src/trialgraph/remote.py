@@ -91,8 +91,17 @@ class Credentials:
         return cls(token=token) if token else cls()
 
     def secrets(self) -> list[str]:
-        """The strings that must never appear in output."""
-        return [s for s in (self.password, self.token) if s]
+        """The strings that must never appear in output: each secret, and Basic's encoding of the pair.
+
+        A server's error page may echo the request's ``Authorization: Basic`` header, whose value is
+        only ``base64(user:password)``.
+        """
+        found = [s for s in (self.password, self.token) if s]
+        if self.password:
+            import base64
+
+            found.append(base64.b64encode(f"{self.user or ''}:{self.password}".encode()).decode("ascii"))
+        return sorted(found, key=len, reverse=True)  # longest first, so no part of one is left behind
 
 
 def _check_url(url: str) -> str:

@@ -12,11 +12,19 @@ single read-write worker.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import html
 import itertools
 import multiprocessing
+import platform
 import queue
+import re
+import socket
+import sys
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -101,18 +109,142 @@ def negotiate(accept: str, wanted: str | None, table: dict[str, str]) -> str | N
     return None
 
 
+_IRI_RE = re.compile(r"""<[^<>"{}|^`\\\x00-\x20]*>""")
+_STRING_BODY = {
+    "'": re.compile(r"(?:[^'\\\n\r]|\\.)*"),
+    '"': re.compile(r'(?:[^"\\\n\r]|\\.)*'),
+    "'''": re.compile(r"(?:[^'\\]|\\.|'(?!''))*", re.DOTALL),
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*', re.DOTALL),
+}
+_PLAIN_RE = re.compile(r"""[^#'"<]+""")
+_OUTBOUND_RE = re.compile(r"(?<![\w?$:])(SERVICE|LOAD)(?![\w:-])", re.IGNORECASE)
+
+
+def _code(text: str) -> str:
+    """``text`` with IRIs, strings and comments blanked, in one left-to-right pass.
+
+    A string left open takes the rest of its line (a long string, of the text) and the scan never
+    starts again inside it, so the time is linear whatever the input (a regular expression
+    substitution over the whole text was quadratic on ``'\\'\\'\\'...``).
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            out.append(" ")
+        elif c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            body = _STRING_BODY[quote].match(text, i + len(quote))
+            assert body is not None  # every body pattern matches the empty string
+            i = body.end() + (len(quote) if text.startswith(quote, body.end()) else 0)
+            out.append(" ")
+        elif c == "<" and (iri := _IRI_RE.match(text, i)) is not None:
+            i = iri.end()
+            out.append(" ")
+        else:
+            plain = _PLAIN_RE.match(text, i + 1)
+            j = plain.end() if plain is not None else i + 1
+            out.append(text[i:j])
+            i = j
+    return "".join(out)
+
+
+def outbound_keyword(text: str) -> str | None:
+    """``SERVICE`` or ``LOAD`` when the SPARQL text uses one (outside IRIs, strings and comments).
+
+    Either makes the store engine fetch a URL; an endpoint anyone (or any web page) on the machine
+    can reach must not fetch URLs on their behalf.
+
+    >>> outbound_keyword('SELECT * WHERE { service <http://10.0.0.1/> { ?s ?p ?o } }')
+    'SERVICE'
+    >>> outbound_keyword('SELECT ?service WHERE { ?s ?p "LOAD" } # SERVICE')
+    """
+    m = _OUTBOUND_RE.search(_code(text))
+    return m.group(1).upper() if m else None
+
+
 # --- the worker process ------------------------------------------------------------------------------------
 
 
-def _worker(conn: Connection, path: str, writable: bool, max_rows: int) -> None:
-    """Open the store and answer requests ``(kind, text, result format, graph format)`` until told to stop."""
+_VANISHED = "No such file or directory"
+_REOPENS = 5
+
+
+# seccomp: the audit architecture and the number of socket(2), by machine.
+_SECCOMP_ARCHES = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def forbid_network() -> bool:
+    """Make ``socket(AF_INET|AF_INET6)`` fail with EPERM in this process for good (Linux seccomp).
+
+    A query worker needs no network, but the store engine fetches URLs for ``SERVICE`` and
+    ``LOAD``. :func:`outbound_keyword` refuses those with a clear message; this makes sure no
+    spelling it misses (the grammar lets ``<`` be an IRI or "less than") reaches the network.
+    False where it cannot be applied (another system or machine, or seccomp not permitted).
+    """
+    arch = _SECCOMP_ARCHES.get(platform.machine())
+    if not sys.platform.startswith("linux") or arch is None:
+        return False
+    load, jump_if_equal, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
+    allow, eperm = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO
+    program = [
+        (load, 0, 0, 4),  # the architecture
+        (jump_if_equal, 0, 5, arch[0]),
+        (load, 0, 0, 0),  # the system call
+        (jump_if_equal, 0, 3, arch[1]),
+        (load, 0, 0, 16),  # its first argument: the address family
+        (jump_if_equal, 2, 0, socket.AF_INET),
+        (jump_if_equal, 1, 0, socket.AF_INET6),
+        (ret, 0, 0, allow),
+        (ret, 0, 0, eperm),
+    ]
+    filters = (_SockFilter * len(program))(*(_SockFilter(*step) for step in program))
+    fprog = _SockFprog(len(program), filters)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
+        if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
+            return False
+        return bool(libc.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(fprog), 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _open(path: str, writable: bool) -> Any:
     import pyoxigraph as ox
 
+    return ox.Store(path) if writable else ox.Store.read_only(path)
+
+
+def _worker(conn: Connection, path: str, writable: bool, max_rows: int) -> None:
+    """Open the store and answer requests ``(kind, text, result format, graph format)`` until told to stop.
+
+    A read-only worker reads the store as it was when opened. An ingest running meanwhile may delete
+    files of that snapshot ("No such file or directory"): the worker then opens the store again
+    (seeing the newer state) and runs the request again.
+    """
     try:
-        store = ox.Store(path) if writable else ox.Store.read_only(path)
-    except OSError as exc:
+        store = _open(path, writable)
+    except (OSError, RuntimeError) as exc:
         conn.send(("error", str(exc)))
         return
+    forbid_network()
     conn.send(("ready", ""))
     while True:
         try:
@@ -122,21 +254,26 @@ def _worker(conn: Connection, path: str, writable: bool, max_rows: int) -> None:
         if message is None:
             return
         kind, text, result_fmt, graph_fmt = message
-        try:
-            if kind == "update":
-                store.update(text)
-                store.flush()
-                conn.send((204, "text/plain", b"", {}))
-            else:
-                conn.send(
-                    _answer(
-                        store.query(text, use_default_graph_as_union=True), result_fmt, graph_fmt, max_rows
-                    )
-                )
-        except SyntaxError as exc:
-            conn.send((400, "text/plain; charset=utf-8", f"invalid SPARQL: {exc}\n".encode(), {}))
-        except Exception as exc:
-            conn.send((500, "text/plain; charset=utf-8", f"query failed: {exc}\n".encode(), {}))
+        for attempt in range(_REOPENS + 1):
+            try:
+                if kind == "update":
+                    store.update(text)
+                    store.flush()
+                    answer: tuple[Any, ...] = (204, "text/plain", b"", {})
+                else:
+                    result = store.query(text, use_default_graph_as_union=True)
+                    answer = _answer(result, result_fmt, graph_fmt, max_rows)
+            except SyntaxError as exc:
+                answer = (400, "text/plain; charset=utf-8", f"invalid SPARQL: {exc}\n".encode(), {})
+            except Exception as exc:
+                if not writable and _VANISHED in str(exc) and attempt < _REOPENS:
+                    time.sleep(0.02 * 2**attempt)
+                    with contextlib.suppress(OSError, RuntimeError):
+                        store = _open(path, writable)
+                    continue
+                answer = (500, "text/plain; charset=utf-8", f"query failed: {exc}\n".encode(), {})
+            break
+        conn.send(answer)
 
 
 def _answer(result: Any, result_fmt: str | None, graph_fmt: str | None, max_rows: int) -> tuple[Any, ...]:
@@ -287,6 +424,10 @@ class QueryService:
 
     def run(self, kind: str, text: str, result_fmt: str | None, graph_fmt: str | None) -> Response:
         """Run a query or an update in a worker; 503 when none is free or it runs out of time."""
+        keyword = outbound_keyword(text)
+        if keyword is not None:
+            refusal = f"{keyword} is refused: this endpoint fetches no URLs (no federated query, no LOAD)"
+            return _text(403, refusal)
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
@@ -348,6 +489,8 @@ class Handler(BaseHTTPRequestHandler):
     server: EndpointServer
     server_version = "trialgraph"
     protocol_version = "HTTP/1.1"
+    timeout = 60
+    """Seconds a connection may stay silent (mid-request or kept alive) before it is closed."""
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log to the server's log function (quiet by default)."""
@@ -378,7 +521,14 @@ class Handler(BaseHTTPRequestHandler):
         if url.path != "/sparql":
             self._send(_text(404, "not found: this server answers only / and /sparql"))
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send(_text(400, "Content-Length must be a number of bytes"))
+            return
         limit = MAX_UPDATE_BYTES if self.server.service.writable else MAX_REQUEST_BYTES
         if length > limit:
             self.close_connection = True
@@ -448,6 +598,12 @@ class EndpointServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.service = service
         self.log = log
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up or went silent is no server error; others are reported as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def server_close(self) -> None:
         """Close the socket and stop the workers."""

@@ -1,7 +1,8 @@
 """The embedded store: an on-disk pyoxigraph (RocksDB) dataset with one named graph per trial.
 
 The store knows graphs and quads, not trials. Writing a graph is one transaction: a reader sees
-the old graph or the new one, never a mix, and a crash leaves one or the other.
+the old graph or the new one, never a mix, and a crash leaves one or the other. A batch of new
+graphs (an ingest) is one atomic bulk write, with the same guarantee for each graph of the batch.
 
 >>> from pyoxigraph import Literal, NamedNode, Quad
 >>> store = TrialStore(None)
@@ -15,9 +16,10 @@ True
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -38,19 +40,65 @@ QUAD_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 """Formats that keep named graphs."""
 
 
+_T = TypeVar("_T")
+_VANISHED = "No such file or directory"
+_OPEN_ATTEMPTS = 8
+
+
+def _open_read_only(path: str) -> ox.Store:
+    """``Store.read_only``, tried again while a concurrent writer replaces the files it was reading.
+
+    A read-only open reads the file list, then the files; a writer (an ingest) compacting or
+    ingesting in between removes some, and RocksDB reports them missing ("Corruption: IO error:
+    No such file"). The files are immutable and replaced atomically, so a later attempt sees a
+    complete, consistent state.
+    """
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return ox.Store.read_only(path)
+        except (OSError, RuntimeError) as exc:
+            last = attempt == _OPEN_ATTEMPTS - 1
+            if last or _VANISHED not in str(exc) or not Path(path, "CURRENT").exists():
+                raise
+            time.sleep(0.02 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _remove_unfinished_bulk_files(path: Path) -> None:
+    """Delete the files of a bulk load that was killed before the engine ingested them.
+
+    The engine writes a batch as ``bulk-*.sst`` files in the store, then ingests them in one step
+    (renaming them). A killed load leaves them behind, unused, as big as the batch. Only the
+    process holding the store's lock loads, so in this one any such file is a leftover.
+    """
+    for leftover in path.glob("bulk-*.sst"):
+        leftover.unlink(missing_ok=True)
+
+
+class _Solutions(list[Any]):
+    """SELECT solutions read to the end, with their ``variables`` (as pyoxigraph's ``QuerySolutions``)."""
+
+    def __init__(self, solutions: Any) -> None:
+        super().__init__(solutions)
+        self.variables = solutions.variables
+
+
 class TrialStore:
     """An on-disk RDF dataset; ``path=None`` gives an in-memory store (for tests and examples)."""
 
     def __init__(self, path: str | os.PathLike[str] | None, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self._reopen = False  # a read-only store on disk, reopened when a writer removes its files
         try:
             if path is None:
                 self._store = ox.Store()
             elif read_only:
-                self._store = ox.Store.read_only(str(path))
+                self._store = _open_read_only(str(path))
+                self._reopen = True
             else:
                 self._store = ox.Store(str(path))
-        except OSError as exc:
+                _remove_unfinished_bulk_files(Path(path))
+        except (OSError, RuntimeError) as exc:
             text = str(exc)
             if any(hint in text for hint in _LOCK_HINTS):
                 raise StoreError(
@@ -59,8 +107,9 @@ class TrialStore:
                 ) from None
             raise StoreError(f"cannot open store {path}: {text}") from None
         self.generation = 0
-        """Counts the writes made through this object. A writer holds the store's lock and a read-only
-        store is a snapshot, so an unchanged generation means unchanged content (caches rely on it)."""
+        """Counts the writes made through this object, and the reopenings of a read-only store. A writer
+        holds the store's lock and a read-only store is a snapshot until it is reopened, so an
+        unchanged generation means unchanged content (caches rely on it)."""
 
     def replace_graph(
         self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode] = frozenset()
@@ -79,6 +128,41 @@ class TrialStore:
         text = body.decode("utf-8") if body else ""
         self._store.update(f"DROP SILENT GRAPH {graph} ; INSERT DATA {{ GRAPH {graph} {{ {text} }} }}")
         return True
+
+    def replace_graphs(
+        self, graphs: Iterable[tuple[ox.NamedNode, bytes]], volatile: frozenset[ox.NamedNode] = frozenset()
+    ) -> list[bool]:
+        """:meth:`replace_graph` for many graphs, each given as N-Quads (all in its graph); one bool each.
+
+        The graphs not yet in the store, the whole batch of them on a fresh ingest, are written with
+        one bulk load: the engine parses the N-Quads itself (no Python objects per quad) and adds
+        the batch in one atomic ingestion of index files, so each graph is in whole or not at all,
+        and readers see the batch appear at once. A graph already in the store is replaced by
+        :meth:`replace_graph`, in its own transaction. A graph named twice is written in order.
+        """
+        changed: list[bool] = []
+        fresh: list[bytes] = []
+        names: set[ox.NamedNode] = set()
+        for graph, data in graphs:
+            if graph in names:  # written in this batch already: write it, then replace it as usual
+                self._bulk_add(fresh)
+                fresh, names = [], set()
+            if self._store.contains_named_graph(graph):
+                quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
+                changed.append(self.replace_graph(graph, quads, volatile))
+            else:
+                fresh.append(data)
+                names.add(graph)
+                changed.append(True)
+        self._bulk_add(fresh)
+        return changed
+
+    def _bulk_add(self, documents: list[bytes]) -> None:
+        # Serialized by pyoxigraph in the worker that mapped the trial: valid terms, so lenient parsing.
+        self.generation += 1
+        data = b"".join(documents)
+        if data:
+            self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def _graph_equals(
         self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode]
@@ -99,25 +183,50 @@ class TrialStore:
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         """Whether the named graph exists."""
-        return bool(self._store.contains_named_graph(graph))
+        return self._read(lambda store: bool(store.contains_named_graph(graph)))
 
     def graphs(self) -> Iterator[ox.NamedNode]:
         """The names of all named graphs."""
-        for g in self._store.named_graphs():
-            if isinstance(g, ox.NamedNode):
-                yield g
+        names = self._read(lambda store: [g for g in store.named_graphs() if isinstance(g, ox.NamedNode)])
+        return iter(names)
 
     def quads(self, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
-        """The quads of one named graph, or of the whole store."""
+        """The quads of one named graph (read at once), or of the whole store (streamed)."""
+        if graph is not None and self._reopen:
+            return iter(self._read(lambda store: list(store.quads_for_pattern(None, None, None, graph))))
         return iter(self._store.quads_for_pattern(None, None, None, graph))
 
+    def _read(self, read: Callable[[ox.Store], _T]) -> _T:
+        """``read(store)``; again on a fresh open when a concurrent writer removed files it needed.
+
+        A read-only open is a snapshot whose files a writer (an ingest) may delete after compacting
+        them, which RocksDB reports as "No such file or directory"; a new open sees the writer's
+        newer, consistent state. Only reads that finish inside ``read`` can be repeated this way.
+        """
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                return read(self._store)
+            except (OSError, RuntimeError) as exc:
+                if not self._reopen or _VANISHED not in str(exc):
+                    raise
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise StoreError(
+                        f"store {self.path} kept changing while it was read (an ingest is writing it): {exc}"
+                    ) from None
+                time.sleep(0.02 * 2**attempt)
+                self._store = _open_read_only(str(self.path))
+                self.generation += 1
+        raise AssertionError("unreachable")
+
     def with_predicate(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
-        """Every quad with this predicate, in one named graph or in any."""
+        """Every quad with this predicate, in one named graph or in any (read at once when read-only)."""
+        if self._reopen:
+            return iter(self._read(lambda store: list(store.quads_for_pattern(None, predicate, None, graph))))
         return iter(self._store.quads_for_pattern(None, predicate, None, graph))
 
     def count(self, graph: ox.NamedNode | None = None) -> int:
         """The number of quads in one named graph, or in the whole store."""
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
+        return self._read(lambda store: sum(1 for _ in store.quads_for_pattern(None, None, None, graph)))
 
     def query(
         self,
@@ -129,13 +238,19 @@ class TrialStore:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): v for k, v in (bindings or {}).items()
         }
-        try:
-            return self._store.query(
+
+        def run(store: ox.Store) -> Any:
+            result = store.query(
                 sparql,
                 use_default_graph_as_union=True,
                 substitutions=substitutions or None,
                 prefixes=dict(prefixes) if prefixes else None,
             )
+            # Read to the end here, where a read that loses its files to a writer can be repeated.
+            return _Solutions(result) if self._reopen and isinstance(result, ox.QuerySolutions) else result
+
+        try:
+            return self._read(run)
         except SyntaxError as exc:
             raise StoreError(f"invalid SPARQL: {exc}") from None
 

@@ -12,16 +12,12 @@ import datetime as dt
 import io
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,13 +26,13 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
+from tests.integration.servers import DidNotStart, NotInstalled, Server, start_oxigraph, start_virtuoso
 
 from trialgraph import queries
 from trialgraph.api import TrialGraph
-from trialgraph.namespaces import BASE, XSD, trial_iri
+from trialgraph.namespaces import XSD, trial_iri
 from trialgraph.remote import (
     AuthenticationError,
-    Credentials,
     Endpoint,
     HttpClient,
     Pusher,
@@ -47,204 +43,42 @@ from trialgraph.results import QueryResult
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "trials"
 CHANGED = "NCT06592612"
-VIRTUOSO_PATH_GAP = (
-    "Virtuoso 7.2 cannot evaluate the property path rdf:type?/rdfs:subClassOf* (error TR...: 'a transitive "
-    "derived table but neither end of it is bound', silently empty inside OPTIONAL), so every stance "
-    "comes out not_mentioned"
-)
-VIRTUOSO_GAPS = {"oligoprogression-prior-therapy", "prior-therapy-stance"}
 
 
-# --- servers ---------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, seconds: float, process: subprocess.Popen[bytes]) -> bool:
-    """Poll ``url`` until it answers (any HTTP status) or the process dies."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except urllib.error.HTTPError:
-            return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
-@dataclass
-class Server:
-    """A running triple store: its URLs, credentials and version."""
-
-    name: str
-    version: str
-    query: str
-    update: str
-    graph_store: str
-    user: str | None = None
-    password: str | None = None
-
-    def endpoint(self, base: str | None = None) -> Endpoint:
-        """The endpoint, optionally reached through a proxy at ``base`` (scheme://host:port)."""
-
-        def via(url: str) -> str:
-            if base is None:
-                return url
-            parts = urllib.parse.urlsplit(url)
-            return base + parts.path
-
-        return Endpoint(via(self.query), via(self.update), via(self.graph_store))
-
-    def credentials(self, password: str | None = None) -> Credentials:
-        """The server's credentials (or its user with another password)."""
-        return Credentials(self.user, password if password is not None else self.password)
-
-    def remote(self) -> RemoteGraph:
-        """The read endpoint (anonymous)."""
-        return RemoteGraph(self.query)
-
-    def clear(self) -> None:
-        """Drop every trialgraph graph."""
-        names = self.remote().sparql(
-            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), '{BASE}')) }}"
-        )
-        ops = [f"DROP SILENT GRAPH {row['g']}" for row in names.rows]
-        if ops:
-            client = HttpClient(self.credentials())
-            body = urllib.parse.urlencode({"update": " ;\n".join(ops)}).encode()
-            client.request("POST", self.update, body, {"Content-Type": "application/x-www-form-urlencoded"})
+# --- servers (started by tests/integration/servers.py, shared with benchmarks/push_export.py) ---------
 
 
 @pytest.fixture(scope="module")
 def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The Oxigraph server (PyPI ``oxigraph``) with --union-default-graph on a temporary database."""
-    binary = Path(sys.executable).with_name("oxigraph")
-    exe = str(binary) if binary.exists() else shutil.which("oxigraph")
-    if exe is None:
-        pytest.skip("the oxigraph server is not installed (pip install oxigraph; it is in the dev extra)")
-    version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    port = free_port()
-    folder = tmp_path_factory.mktemp("oxigraph")
-    log = open(folder / "server.log", "wb")  # noqa: SIM115
-    args = [exe, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen([*args, "--union-default-graph"], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        if not wait_http(base + "/query?query=ASK%7B%7D", 30, process):
-            pytest.fail(f"oxigraph did not start: {(folder / 'server.log').read_text()[-2000:]}")
-        yield Server("oxigraph", version, base + "/query", base + "/update", base + "/store")
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
-
-
-VIRTUOSO_INI = """[Database]
-DatabaseFile = {d}/virtuoso.db
-ErrorLogFile = {d}/virtuoso.log
-LockFile = {d}/virtuoso.lck
-TransactionFile = {d}/virtuoso.trx
-xa_persistent_file = {d}/virtuoso.pxa
-ErrorLogLevel = 7
-FileExtend = 200
-Striping = 0
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = {d}/virtuoso-temp.db
-TransactionFile = {d}/virtuoso-temp.trx
-Striping = 0
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-DisableUnixSocket = 1
-MaxClientConnections = 10
-CheckpointInterval = 60
-CaseMode = 2
-DirsAllowed = .
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
-ThreadsPerQuery = 2
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = {d}
-MaxClientConnections = 10
-ServerThreads = 10
-Charset = UTF-8
-EnabledDavVSP = 0
-[SPARQL]
-ResultSetMaxRows = 100000
-MaxQueryExecutionTime = 60
-"""
+        with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as server:
+            yield server
+    except NotInstalled as exc:
+        pytest.skip(str(exc))
+    except DidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Virtuoso Open Source 7 (Debian) on a temporary database, with a random dba password."""
-    exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt") or shutil.which("isql")
-    if exe is None or isql is None:
-        pytest.skip("virtuoso-t/isql-vt not on PATH: install Debian's virtuoso-opensource (`make virtuoso`)")
-    folder = tmp_path_factory.mktemp("virtuoso")
-    sql, http = free_port(), free_port()
-    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(d=folder, sql=sql, http=http))
-    version_text = subprocess.run([exe, "-?"], capture_output=True, text=True, check=False)
-    version = next(
-        (ln for ln in (version_text.stdout + version_text.stderr).splitlines() if "Version" in ln), ""
-    )
-    process = subprocess.Popen(
-        [exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{http}"
     try:
-        if not wait_http(base + "/sparql?query=ASK%7B%7D", 90, process):
-            log = (
-                (folder / "virtuoso.log").read_text(errors="replace")[-1500:]
-                if (folder / "virtuoso.log").exists()
-                else ""
-            )
-            pytest.skip(f"Virtuoso was installed but did not start (exit {process.poll()}): {log}")
-        password = "tg-" + secrets.token_hex(8)
-        changed = subprocess.run(
-            [isql, f"127.0.0.1:{sql}", "dba", "dba", f"exec=USER_SET_PASSWORD('dba', '{password}');"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-        if changed.returncode != 0:
-            pytest.fail(f"could not set the dba password: {changed.stderr[-500:]}")
-        yield Server(
-            "virtuoso",
-            " ".join(version.split()),
-            base + "/sparql",
-            base + "/sparql-auth",
-            base + "/sparql-graph-crud-auth",
-            "dba",
-            password,
-        )
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with start_virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
+            yield server
+    except (NotInstalled, DidNotStart) as exc:
+        pytest.skip(str(exc))
+
+
+HOLDING_EXAMPLES: set[str] = set()
+"""The servers that hold exactly the pushed examples (no test has cleared or changed them since)."""
 
 
 @pytest.fixture(params=["oxigraph", "virtuoso"])
 def server(request: pytest.FixtureRequest) -> Server:
     """Each real server in turn, emptied of trialgraph graphs."""
     found: Server = request.getfixturevalue(request.param)
+    HOLDING_EXAMPLES.discard(found.name)
     found.clear()
     return found
 
@@ -279,6 +113,25 @@ def fresh_store(path: Path, dump: bytes) -> TrialGraph:
 def local(tmp_path: Path, dump: bytes) -> TrialGraph:
     """A fresh on-disk store of the examples, per test."""
     return fresh_store(tmp_path / "store", dump)
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory, dump: bytes) -> TrialGraph:
+    """One store of the examples for the read-only tests; never changed."""
+    return fresh_store(tmp_path_factory.mktemp("examples") / "store", dump)
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def loaded(request: pytest.FixtureRequest, examples: TrialGraph) -> Server:
+    """Each real server holding exactly the examples, pushed once and shared by the read-only tests."""
+    found: Server = request.getfixturevalue(request.param)
+    if found.name not in HOLDING_EXAMPLES:
+        found.clear()
+        client = HttpClient(found.credentials(), retries=2, backoff=0.05, timeout=60)
+        report = Pusher(found.endpoint(), client).push(examples.store, examples.push_graphs())
+        assert report.ok and len(report.sent) == 6, report.summary()
+        HOLDING_EXAMPLES.add(found.name)
+    return found
 
 
 def change_trial(tg: TrialGraph, trial_id: str) -> None:
@@ -326,13 +179,16 @@ def canon(term: Any) -> Any:
 
 
 def rows_as_set(result: QueryResult) -> set[tuple[Any, ...]]:
-    """Rows as a set of value tuples; GROUP_CONCAT ``evidence`` compared as a set of its parts."""
+    """Rows as a set of value tuples; a GROUP_CONCAT list ("a | b") compared as the set of its parts.
+
+    SPARQL leaves the order of GROUP_CONCAT unspecified, so the library joins lists with " | ".
+    """
     rows = set()
     for row in result.rows:
         values = []
         for variable in result.variables:
             value = canon(row.get(variable))
-            if variable == "evidence" and value is not None:
+            if value is not None and value[0] == "literal" and " | " in value[1]:
                 value = ("parts", frozenset(value[1].split(" | ")))
             values.append((variable, value))
         rows.add(tuple(values))
@@ -368,10 +224,7 @@ def to_rdflib(triples: Any) -> rdflib.Graph:
 
 def remote_graph_names(server: Server) -> set[str]:
     """The trialgraph graphs the server holds."""
-    result = server.remote().sparql(
-        f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), '{BASE}')) }}"
-    )
-    return {str(row["g"].value) for row in result.rows if row["g"] is not None}
+    return server.graph_names()
 
 
 def snapshot(server: Server) -> dict[str, rdflib.Graph]:
@@ -499,28 +352,21 @@ def test_push_loads_every_graph_exactly(server: Server, local: TrialGraph, proto
 
 @pytest.mark.parametrize("query", [q.name for q in queries.library()])
 def test_every_library_query_gives_the_same_rows_remotely(
-    server: Server, local: TrialGraph, query: str, request: pytest.FixtureRequest
+    loaded: Server, examples: TrialGraph, query: str
 ) -> None:
     """Each library query (default parameters) returns the same set of rows from the server."""
-    if server.name == "virtuoso" and query in VIRTUOSO_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_PATH_GAP, strict=True))
-    report = pusher(server, local).push(local.store, local.push_graphs())
-    assert report.ok, report.summary()
-    expected = local.query(query)
-    got = TrialGraph.remote(server.query).query(query)
+    expected = examples.query(query)
+    got = TrialGraph.remote(loaded.query).query(query)
     assert got.variables == expected.variables
     assert len(expected) > 0
     assert rows_as_set(got) == rows_as_set(expected)
 
 
-def test_library_query_with_parameters_remotely(server: Server, local: TrialGraph) -> None:
+def test_library_query_with_parameters_remotely(loaded: Server, examples: TrialGraph) -> None:
     """A bound parameter (VALUES rewritten) reaches the server the same way."""
-    pusher(server, local).push(local.store, local.push_graphs())
     params = {"therapy": "PD-L1 inhibitor"}
-    got = RemoteGraph(server.query).query("prior-therapy-stance", **params)
-    expected = local.query("prior-therapy-stance", **params)
-    if server.name == "virtuoso":
-        pytest.xfail(VIRTUOSO_PATH_GAP)
+    got = RemoteGraph(loaded.query).query("prior-therapy-stance", **params)
+    expected = examples.query("prior-therapy-stance", **params)
     assert rows_as_set(got) == rows_as_set(expected)
 
 
@@ -590,13 +436,20 @@ def test_cli_push_with_wrong_password(server: Server, local: TrialGraph, tmp_pat
     assert remote_graph_names(server) == set()
 
 
-def test_dropped_connections_leave_no_half_loaded_trial(server: Server, local: TrialGraph) -> None:
-    """A server cutting requests mid-body: each graph is whole or absent; a re-run completes the load."""
+@pytest.mark.parametrize("protocol", ["gsp", "update"])
+def test_dropped_connections_leave_no_half_loaded_trial(
+    server: Server, local: TrialGraph, protocol: str
+) -> None:
+    """A server cutting requests mid-body: each graph is whole or absent; a re-run completes the load.
+
+    Over Update, one graph per request (``batch_size=1``), so that some requests get through.
+    """
     graphs = list(local.push_graphs())
     proxy = Proxy(server.query, drop={2, 4}, after=3000)
     endpoint = server.endpoint(proxy.base)
+    options: dict[str, Any] = {"protocol": protocol, "batch_size": 1}
     try:
-        report = pusher(server, local, endpoint, retries=0).push(local.store, graphs)
+        report = pusher(server, local, endpoint, retries=0, **options).push(local.store, graphs)
         assert proxy.dropped >= 1
         assert not report.ok and 1 <= len(report.failed) <= 3, report.summary()
         remote = snapshot(server)
@@ -604,7 +457,7 @@ def test_dropped_connections_leave_no_half_loaded_trial(server: Server, local: T
             assert isomorphic(graph, local_graph(local, name)), name
         assert set(remote) == set(report.sent)
         proxy.drop = set()  # the same endpoint, working again
-        rerun = pusher(server, local, endpoint).push(local.store, graphs)
+        rerun = pusher(server, local, endpoint, **options).push(local.store, graphs)
     finally:
         proxy.close()
     assert rerun.ok and sorted(rerun.sent) == sorted(g for g, _ in report.failed), rerun.summary()
@@ -627,12 +480,11 @@ def test_dropped_connections_are_retried(server: Server, local: TrialGraph) -> N
     assert report.ok and len(report.sent) == 6, report.summary()
 
 
-def test_cli_query_on_an_endpoint_prints_the_same_table(server: Server, local: TrialGraph) -> None:
+def test_cli_query_on_an_endpoint_prints_the_same_table(loaded: Server, examples: TrialGraph) -> None:
     """``trialgraph query --endpoint`` prints what the local store prints."""
-    pusher(server, local).push(local.store, local.push_graphs())
-    store = local.store.path
+    store = examples.store.path
     outputs = []
-    for where in (["query", "--endpoint", server.query], ["--store", str(store), "query"]):
+    for where in (["query", "--endpoint", loaded.query], ["--store", str(store), "query"]):
         run = subprocess.run(
             [sys.executable, "-m", "trialgraph", *where, "trials-by-status-and-phase", "--format", "csv"],
             capture_output=True,
@@ -645,20 +497,90 @@ def test_cli_query_on_an_endpoint_prints_the_same_table(server: Server, local: T
     assert outputs[0] == outputs[1]
 
 
-def test_servers_report_their_versions(server: Server) -> None:
+def test_servers_report_their_versions(loaded: Server) -> None:
     """The versions tested against, shown with -s or in the report of a failure."""
-    print(f"\n{server.name}: {server.version}")
-    assert server.version
+    print(f"\n{loaded.name}: {loaded.version}")
+    assert loaded.version
 
 
-def test_remote_queries_with_credentials(server: Server, local: TrialGraph) -> None:
+def test_remote_queries_with_credentials(loaded: Server, examples: TrialGraph) -> None:
     """A query endpoint behind authentication (Virtuoso's /sparql-auth, Digest): right and wrong password."""
-    if server.user is None:
+    if loaded.user is None:
         pytest.skip("Oxigraph has no authentication")
-    pusher(server, local).push(local.store, local.push_graphs())
-    remote = TrialGraph.remote(server.update, server.user, server.password)
-    assert rows_as_set(remote.query("graph-statistics")) == rows_as_set(local.query("graph-statistics"))
+    remote = TrialGraph.remote(loaded.update, loaded.user, loaded.password)
+    assert rows_as_set(remote.query("graph-statistics")) == rows_as_set(examples.query("graph-statistics"))
     wrong = "not-" + secrets.token_hex(6)
     with pytest.raises(AuthenticationError) as caught:
-        TrialGraph.remote(server.update, server.user, wrong).query("graph-statistics")
-    assert wrong not in str(caught.value) and str(server.password) not in str(caught.value)
+        TrialGraph.remote(loaded.update, loaded.user, wrong).query("graph-statistics")
+    assert wrong not in str(caught.value) and str(loaded.password) not in str(caught.value)
+
+
+# --- deletion: a trial gone from the store is deleted remotely ------------------------------------------
+
+DELETED = "NCT06592612"
+
+
+@pytest.mark.parametrize("protocol", ["gsp", "update"])
+def test_trial_deleted_locally_is_deleted_remotely(server: Server, local: TrialGraph, protocol: str) -> None:
+    """A trial pushed, then removed from the store: the next push deletes its graph, and only it, remotely."""
+    first = pusher(server, local, protocol=protocol).push(local.store, local.push_graphs())
+    assert first.ok and len(first.sent) == 6, first.summary()
+    before = snapshot(server)
+    local.store.remove_graph(ox.NamedNode(trial_iri(DELETED)))
+    report = pusher(server, local, protocol=protocol).push(local.store, local.push_graphs())
+    assert report.ok, report.summary()
+    assert report.deleted == [trial_iri(DELETED)] and report.sent == [] and len(report.skipped) == 5
+    assert "deleted: 1 trials no longer in the store" in report.summary()
+    after = snapshot(server)
+    assert set(after) == set(before) - {trial_iri(DELETED)} == {g.value for g in local.push_graphs()}
+    assert all(isomorphic(after[g], before[g]) for g in after)
+    state = PushState(local.store.path / "push-state.json" if local.store.path else None)
+    assert trial_iri(DELETED) not in state.graphs(server.endpoint().key)
+    again = pusher(server, local, protocol=protocol).push(local.store, local.push_graphs())
+    assert again.deleted == [] and again.sent == [] and len(again.skipped) == 5, again.summary()
+
+
+def test_deletion_survives_force_and_a_graph_already_gone(server: Server, local: TrialGraph) -> None:
+    """``force`` re-sends everything yet still knows what was pushed; a graph gone remotely is no error."""
+    pusher(server, local).push(local.store, local.push_graphs())
+    other = next(trial_iri(t) for t in sorted(local.trial_ids()) if t != DELETED)
+    for graph in (trial_iri(DELETED), other):
+        local.store.remove_graph(ox.NamedNode(graph))
+    # someone else already dropped ``other`` on the server
+    client = HttpClient(server.credentials())
+    body = urllib.parse.urlencode({"update": f"DROP SILENT GRAPH <{other}>"}).encode()
+    client.request("POST", server.update, body, {"Content-Type": "application/x-www-form-urlencoded"})
+    report = pusher(server, local, force=True).push(local.store, local.push_graphs())
+    assert report.ok, report.summary()
+    assert sorted(report.deleted) == sorted({trial_iri(DELETED), other}) and len(report.sent) == 4
+    assert remote_graph_names(server) == {g.value for g in local.push_graphs()}
+
+
+def test_cli_push_reports_the_deletion(server: Server, local: TrialGraph) -> None:
+    """``trialgraph push`` after a trial left the store: the report line counts the graph deleted."""
+    store = local.store.path
+    args = ["--endpoint", server.query, "--update-endpoint", server.update]
+    args += ["--graph-store", server.graph_store]
+    if server.user is not None:
+        args += ["--user", server.user]
+    env = {**os.environ, "TRIALGRAPH_PASSWORD": server.password or ""}
+
+    def push() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trialgraph", "--store", str(store), "push", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+
+    first = push()
+    assert first.returncode == 0, first.stdout + first.stderr
+    local.store.remove_graph(ox.NamedNode(trial_iri(DELETED)))
+    local.store.flush()
+    remaining = {g.value for g in local.push_graphs()}
+    run = push()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "deleted: 1 trials no longer in the store" in run.stdout, run.stdout
+    assert remote_graph_names(server) == remaining

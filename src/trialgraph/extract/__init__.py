@@ -40,15 +40,20 @@ def extract_trial(trial: Trial) -> Trial:
     An extractor that fails on one criterion costs that criterion its constraints from that
     family, with a warning on the trial, rather than the whole trial.
     """
+    diseases: dict[int, list[Constraint]] = {}  # what the disease reader found, for the trial tags
     for criterion in trial.criteria:
         criterion.constraints = []
         for name, extractor in FAMILY_EXTRACTORS.items():
             try:
-                criterion.constraints.extend(extractor(criterion))
+                found = extractor(criterion)
             except Exception as exc:  # one criterion must not sink the trial
                 trial.warnings.append(
                     f"{name} extraction failed on {criterion.kind} {criterion.ordinal}: "
                     f"{type(exc).__name__}: {exc}"
                 )
-    trial.tags = disease.trial_tags(trial)
+                continue
+            criterion.constraints.extend(found)
+            if extractor is disease.extract:
+                diseases[id(criterion)] = found
+    trial.tags = disease.trial_tags(trial, diseases)
     return trial

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 from trialgraph.model import Criterion
+from trialgraph.vocabulary import Mention, Vocabulary
 
 __all__ = [
     "COMPARATOR",
@@ -36,6 +38,7 @@ __all__ = [
     "Interval",
     "compile_bound",
     "count_factor",
+    "find_mentions",
     "invert",
     "is_negated",
     "parse_cell_count",
@@ -445,3 +448,17 @@ def required_interval(bound: Bound, exclude: bool) -> Interval | None:
     if bound.outside == exclude:
         return bound.interval
     return bound.interval.complement()
+
+
+@lru_cache(maxsize=1024)
+def _mentions(vocabulary: Vocabulary, text: str) -> tuple[Mention, ...]:
+    return tuple(vocabulary.find_mentions(text))
+
+
+def find_mentions(vocabulary: Vocabulary, text: str) -> list[Mention]:
+    """``vocabulary.find_mentions(text)``, remembered for the most recent texts.
+
+    The therapy and imaging readers scan the same criterion text, and the trial tags read the
+    inclusion criteria the disease reader has just read; mentions are immutable, so they are shared.
+    """
+    return list(_mentions(vocabulary, text))

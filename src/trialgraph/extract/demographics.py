@@ -60,6 +60,7 @@ _FILLER_WORDS = (
     r"|registration|study|entry|inclusion|randomi[sz]ation|baseline|patients?|participants?|subjects?|is"
     r"|are|must|be|should|range|visit|first|dose|limits?|groups?|in|years?"
 )
+_AGE_HINT_RE = re.compile("age", re.IGNORECASE)
 _AGE_PREFIX_RE = re.compile(
     r"(?P<between>\bbetween\s++(?:the\s++)?)?(?<!gestational\s)(?<!gestation\s)(?<!bone\s)"
     r"(?<!corrected\s)(?<!mental\s)\b(?:age[ds]?|aged)\b(?:\s*+\((?:years?|yrs?)\))?"
@@ -180,6 +181,8 @@ def _looks_like_age(text: str, bound: Bound) -> bool:
 def _anchored(text: str) -> list[tuple[int, Bound]]:
     """Bounds anchored by "age"/"aged", or by a comparator before "age" ("over the age of 18")."""
     anchored: list[tuple[int, Bound]] = []
+    if _AGE_HINT_RE.search(text) is None:  # both patterns below need "age"
+        return anchored
     for m in _AGE_PREFIX_RE.finditer(text):
         plus = _PLUS_RE.match(text, m.end())
         if plus is not None:

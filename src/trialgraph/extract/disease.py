@@ -32,12 +32,12 @@ constraint each cannot express.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
 
-from trialgraph.extract.common import is_negated, stated_as_excluded
+from trialgraph.extract.common import find_mentions, is_negated, stated_as_excluded
 from trialgraph.model import (
     Constraint,
     Criterion,
@@ -449,7 +449,7 @@ def _find_hits(text: str, vocab: Vocabulary) -> list[_Hit]:
     """The disease, state, site and histology concepts named in ``text``, left to right."""
     masked = _mask_abbreviations(text)
     hits: list[_Hit] = []
-    for mention in vocab.find_mentions(masked):
+    for mention in find_mentions(vocab, masked):
         concept = mention.concept
         iri = concept.iri
         if concept.kind == "disease" and iri not in _NOT_A_DISEASE_CONSTRAINT:
@@ -747,12 +747,13 @@ def _is_tag(iri: str) -> bool:
     )
 
 
-def trial_tags(trial: Trial) -> list[str]:
+def trial_tags(trial: Trial, extracted: Mapping[int, list[Constraint]] | None = None) -> list[str]:
     """Trial-level concept IRIs (diseases, oligoprogression, ...) from conditions, titles and inclusions.
 
     Conditions, keywords and titles are read for every disease and for the states of :data:`_TAG_STATES`
     that are not negated; inclusion criteria contribute the diseases and states they require. Exclusion
-    criteria are never read. The IRIs are sorted.
+    criteria are never read. The IRIs are sorted. ``extracted``: what :func:`extract` already gave
+    for criteria, by ``id(criterion)``, so that they are not read twice.
     """
     vocab = Vocabulary.default()
     tags: set[str] = set()
@@ -768,7 +769,8 @@ def trial_tags(trial: Trial) -> list[str]:
     for criterion in trial.criteria:
         if criterion.kind != "inclusion":
             continue
-        for constraint in extract(criterion):
+        known = extracted.get(id(criterion)) if extracted is not None else None
+        for constraint in known if known is not None else extract(criterion):
             if (
                 isinstance(constraint, DiseaseStateConstraint)
                 and constraint.sense == "require"

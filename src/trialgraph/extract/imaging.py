@@ -54,6 +54,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from trialgraph.extract.common import find_mentions
 from trialgraph.model import Constraint, Criterion, ImagingConstraint, Sense
 from trialgraph.namespaces import TGC
 from trialgraph.vocabulary import Concept, Mention, Vocabulary
@@ -131,7 +132,7 @@ class _Chain:
 def _chains(text: str, vocab: Vocabulary) -> list[_Chain]:
     """The imaging and response-criteria mentions of ``text``, grouped into lists."""
     mentions = []
-    for m in vocab.find_mentions(text):
+    for m in find_mentions(vocab, text):
         if m.concept.kind in _KINDS:
             mentions.append(m)
         elif _RESPONSE_NAME_RE.search(m.text):

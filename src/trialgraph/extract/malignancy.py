@@ -55,6 +55,8 @@ _MALIGNANCY_RE = re.compile(
     r"(?:cancers?|carcinomas?|tumou?rs?|neoplasms?|neoplasia))\b",
     re.IGNORECASE,
 )
+# Every match of _MALIGNANCY_RE holds one of these words: a text without them is not scanned.
+_MALIGNANCY_HINT_RE = re.compile(r"malignan|primar|cancer|carcinoma|tumo|neoplas", re.IGNORECASE)
 _NOT_A_SUBJECT_BEFORE_RE = re.compile(
     r"(?:\bnon|\bpre|\bpremalignan\w*|\banti)[\s-]*+$|\b(?:their|his|her|its)\s++(?:\w++\s++)?$",
     re.IGNORECASE,
@@ -196,6 +198,8 @@ def _carve_out(text: str, pos: int, limit: int) -> tuple[int, int] | None:
 def extract(criterion: Criterion) -> list[Constraint]:
     """The other-malignancy exclusion of one criterion, with its time window and carve-out."""
     text = criterion.text
+    if _MALIGNANCY_HINT_RE.search(text) is None:
+        return []
     mentions = [m for m in _MALIGNANCY_RE.finditer(text) if _is_subject(text, m.start(), m.end())]
     excluded = [m for m in mentions if (criterion.kind == "exclusion") != _negated(text, m.start())]
     if not excluded:

@@ -184,6 +184,8 @@ def extract_performance(criterion: Criterion) -> list[PerformanceConstraint]:
 
 # --- life expectancy -------------------------------------------------------------------------------
 
+# Every match of _LE_RE holds one of these words: a text without them is not scanned.
+_LE_HINT_RE = re.compile(r"life|surviv|live", re.IGNORECASE)
 _LE_RE = re.compile(
     r"(?:(?P<pre>minimum|at\s++least)\s++)?"
     r"\b(?:(?:estimated|expected|anticipated|predicted|projected|minimum|minimal)\s++)?"
@@ -205,6 +207,8 @@ def extract_life_expectancy(criterion: Criterion) -> list[LifeExpectancyConstrai
     """Minimum life expectancy in months ("life expectancy >= 12 weeks" -> 2.77 months)."""
     text = criterion.text
     found: list[LifeExpectancyConstraint] = []
+    if _LE_HINT_RE.search(text) is None:
+        return found
     for m in _LE_RE.finditer(text):
         bound = read_bound(_LE_BOUND_RE, text, m.end())
         if bound is None or bound.unit is None:

@@ -63,11 +63,14 @@ unbounded quantifiers.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Final
 
-from trialgraph.extract.common import stated_as_excluded
+from trialgraph.extract.common import find_mentions, stated_as_excluded
 from trialgraph.model import Constraint, Criterion, Sense, TherapyConstraint
 from trialgraph.namespaces import TGC
 from trialgraph.vocabulary import Concept, Mention, Vocabulary
@@ -372,11 +375,16 @@ def _sentences(text: str) -> list[int]:
 
 def _items(vocab: Vocabulary, text: str) -> list[_Item]:
     """Therapy mentions and generic therapy wording, left to right, without overlaps."""
-    spans: list[tuple[int, int, str]] = [
-        (m.start, m.end, m.concept.iri) for m in vocab.find_mentions(text) if _is_therapy(vocab, m)
-    ]
+    spans: list[tuple[int, int, str]] = sorted(
+        (m.start, m.end, m.concept.iri) for m in find_mentions(vocab, text) if _is_therapy(vocab, m)
+    )
+    # Overlap with a mention by bisection (the generic matches never overlap one another): a scan
+    # of every mention per match made a long criterion quadratic (1 MB took over 10 s).
+    mention_starts = [s for s, _, _ in spans]
+    ends_so_far = list(itertools.accumulate((e for _, e, _ in spans), max))
     for m in _GENERIC_RE.finditer(text):
-        if not any(s < m.end() and m.start() < e for s, e, _ in spans):
+        before = bisect.bisect_left(mention_starts, m.end())
+        if not (before and ends_so_far[before - 1] > m.start()):
             word = re.search(r"(?:treatments?|therap(?:y|ies)|regimens?)\b", m.group(), re.IGNORECASE)
             assert word is not None
             # Only the therapy word: "prior" and "first-line" are cues and qualifiers around it.
@@ -405,6 +413,8 @@ def _items(vocab: Vocabulary, text: str) -> list[_Item]:
             and _QUALIFIED_BY_RE.fullmatch(text, span[1], kept[i + 1][0])
         )
     ]
+    if not spans:
+        return []
     starts = _sentences(text)
     items: list[_Item] = []
     sentence = 0
@@ -667,6 +677,7 @@ def _narrowest_common_class(vocab: Vocabulary, iris: list[str]) -> str:
     return sorted(specific)[0]
 
 
+@lru_cache(maxsize=65536)  # a long criterion asks again for the same pairs (allowances: items x constraints)
 def _covered(vocab: Vocabulary, iri: str, cls: str) -> bool:
     if iri == cls:
         return True

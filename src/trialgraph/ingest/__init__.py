@@ -21,6 +21,8 @@ from trialgraph.model import Trial
 FORMATS = ("ctgov-json", "ctgov-xml", "registry-text")
 _TEXT_MARKERS = (b"NCT", b"Inclusion", b"inclusion criteria", b"Eligibility", b"Trial Title")
 _SNIFF_BYTES = 65536
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""The largest file read (256 MiB; ``$TRIALGRAPH_MAX_FILE_BYTES`` changes it): readers hold a whole file."""
 
 RecordResult = Trial | InputError
 _READERS = {
@@ -78,13 +80,38 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield path
 
 
+def max_file_bytes() -> int:
+    """``$TRIALGRAPH_MAX_FILE_BYTES``, or :data:`MAX_FILE_BYTES`."""
+    configured = os.environ.get("TRIALGRAPH_MAX_FILE_BYTES", "")
+    return int(configured) if configured.isdigit() else MAX_FILE_BYTES
+
+
+def _read_bounded(path: str | os.PathLike[str], file: str) -> bytes | InputError:
+    """The file's bytes, or an ``InputError`` when it cannot be read or is over the size limit."""
+    limit = max_file_bytes()
+    too_big = (
+        f"is over the limit of {limit:,} bytes for one file (a reader holds the whole file in memory); "
+        "split it (JSON Lines or one study per file) or raise $TRIALGRAPH_MAX_FILE_BYTES"
+    )
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                return InputError(file, f"{size:,} bytes {too_big}")
+            data = f.read(limit + 1)  # bounded even when the size was unknown (a pipe, a device)
+    except OSError as exc:
+        return InputError(file, f"cannot be read: {exc.strerror or exc}")
+    if len(data) > limit:
+        return InputError(file, f"the content {too_big}")
+    return data
+
+
 def read_file(path: str | os.PathLike[str]) -> Iterator[RecordResult]:
     """Every record in one file, each a finished ``Trial`` or an ``InputError``."""
     file = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        yield InputError(file, f"cannot be read: {exc.strerror or exc}")
+    data = _read_bounded(path, file)
+    if isinstance(data, InputError):
+        yield data
         return
     try:
         fmt = detect_format(data[:_SNIFF_BYTES], file)

@@ -75,20 +75,32 @@ def read_ctgov_xml(data: bytes, file: str) -> Iterator[Trial | InputError]:
     index = 0
     in_record = False
     root_tag: str | None = None
-    events = safe_et.iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True)
-    try:
-        for event, elem in events:
-            if event == "start":
-                root_tag = root_tag or elem.tag
-                in_record = in_record or elem.tag == _RECORD_TAG
-            elif elem.tag == _RECORD_TAG:
-                yield _record(elem, index, file)
-                elem.clear()  # a wrapper file may hold thousands of studies
-                index += 1
-                in_record = False
-    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden, ParseError) as exc:
-        yield InputError(file, _parse_message(exc), index if in_record or index else None)
-        return
+    events = iter(safe_et.iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True))
+    while True:
+        try:  # only the parser's errors: a record's own are _record's to report
+            event, elem = next(events)
+        except StopIteration:
+            break
+        except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden, ParseError) as exc:
+            yield InputError(file, _parse_message(exc), index if in_record or index else None)
+            return
+        except (LookupError, ValueError) as exc:  # the declared encoding: unknown, not text, multi-byte
+            declared = _ENCODING_RE.match(data[:200])
+            name = declared.group(1).decode("ascii") if declared else "?"
+            yield InputError(
+                file,
+                f"the declared encoding {name!r} cannot be read ({exc}); expected UTF-8, UTF-16 "
+                "or a single-byte encoding such as ISO-8859-1",
+            )
+            return
+        if event == "start":
+            root_tag = root_tag or elem.tag
+            in_record = in_record or elem.tag == _RECORD_TAG
+        elif elem.tag == _RECORD_TAG:
+            yield _record(elem, index, file)
+            elem.clear()  # a wrapper file may hold thousands of studies
+            index += 1
+            in_record = False
     if index == 0:
         yield InputError(
             file,
