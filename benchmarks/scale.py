@@ -319,8 +319,10 @@ def measure_ingest(
         shutil.rmtree(bulk_store, ignore_errors=True)
         bulks.append(b)
         rate = exports[-1]["quads"] / b["seconds"]
-        say(f"  {b['seconds']:.1f} s = {rate:,.0f} quads/s, peak {b['peak_mb']:.0f} MB; "
-            f"ingest / baseline {r['seconds'] / b['seconds']:.2f}x")
+        say(
+            f"  {b['seconds']:.1f} s = {rate:,.0f} quads/s, peak {b['peak_mb']:.0f} MB; "
+            f"ingest / baseline {r['seconds'] / b['seconds']:.2f}x"
+        )
     seconds = median([r["seconds"] for r in ingests])
     base = median([b["seconds"] for b in bulks])
     trials = ingests[0]["trials"]
@@ -356,8 +358,9 @@ def measure_ingest(
         "baseline_store_mb": median([b["store_mb"] for b in bulks]),
         # Each ingest is paired with the baseline run right after it, under the same machine load.
         "ratio": median([r["seconds"] / b["seconds"] for r, b in zip(ingests, bulks, strict=True)]),
-        "cpu_ratio": median([r["cpu_seconds"] / b["cpu_seconds"]
-                             for r, b in zip(ingests, bulks, strict=True)]),
+        "cpu_ratio": median(
+            [r["cpu_seconds"] / b["cpu_seconds"] for r, b in zip(ingests, bulks, strict=True)]
+        ),
     }
     return result, export, store, nquads
 
@@ -369,7 +372,7 @@ def measure_export(store: Path, nquads: Path) -> dict[str, Any]:
     from trialgraph.api import TrialGraph
 
     tg = TrialGraph(store, read_only=True)
-    quads = tg.store.count()
+    quads = len(ox.Store.read_only(str(store)))  # counted by the engine, not quad by quad in Python
     start = time.perf_counter()
     with nquads.open("wb") as out:
         tg.export(out, "nquads", include_ontology=True)
@@ -380,8 +383,10 @@ def measure_export(store: Path, nquads: Path) -> dict[str, Any]:
     ox.Store.read_only(str(store)).dump(str(dump), ox.RdfFormat.N_QUADS)
     base = time.perf_counter() - start
     dump.unlink()
-    say(f"  export: {quads:,} quads in {seconds:.1f} s = {quads / seconds:,.0f} triples/s; "
-        f"baseline Store.dump {base:.1f} s = {quads / base:,.0f} triples/s")
+    say(
+        f"  export: {quads:,} quads in {seconds:.1f} s = {quads / seconds:,.0f} triples/s; "
+        f"baseline Store.dump {base:.1f} s = {quads / base:,.0f} triples/s"
+    )
     return {"quads": quads, "seconds": seconds, "baseline_seconds": base, "mb": nquads.stat().st_size / 1e6}
 
 
@@ -397,14 +402,17 @@ def measure_queries(
     for q in library:
         # One process per query: a query cannot be interrupted inside the engine, so one slower than
         # the limit is killed with its process and reported as "> limit".
-        r = run_child("query", str(store), q.name, str(runs), str(limit),
-                      timeout=limit + 20)  # 20 s to start Python and open the store
+        r = run_child(
+            "query", str(store), q.name, str(runs), str(limit), timeout=limit + 20
+        )  # 20 s to start Python and open the store
         r = {"timeout": limit} if "timeout" in r else r
         r.pop("peak_mb", None)
         out["queries"][q.name] = r
         if "seconds" in r:
-            say(f"  query {q.name}: {_fmt_s(r['seconds'])} ({r['rows']} rows; "
-                f"first {_fmt_s(r['first_seconds'])}, {r['runs']} timed runs)")
+            say(
+                f"  query {q.name}: {_fmt_s(r['seconds'])} ({r['rows']} rows; "
+                f"first {_fmt_s(r['first_seconds'])}, {r['runs']} timed runs)"
+            )
         else:
             say(f"  query {q.name}: {r.get('error') or f'over the limit of {limit} s'}")
     if n > args.rdflib_max:
@@ -413,14 +421,26 @@ def measure_queries(
     spec = work / f"rdflib-{label(n)}.json"
     rdflib_runs = 3 if n <= 1000 and not args.quick else 1
     limit = args.rdflib_limit
-    spec.write_text(json.dumps({"queries": {q.name: q.bind() for q in library}, "runs": rdflib_runs,
-                                "limit": limit, "budget": args.rdflib_budget}))
-    say(f"N={n:,}: rdflib baseline (load {nquads.stat().st_size / 1e6:.0f} MB of N-Quads, "
-        f"{rdflib_runs} run(s) per query, {limit} s limit)")
+    spec.write_text(
+        json.dumps(
+            {
+                "queries": {q.name: q.bind() for q in library},
+                "runs": rdflib_runs,
+                "limit": limit,
+                "budget": args.rdflib_budget,
+            }
+        )
+    )
+    say(
+        f"N={n:,}: rdflib baseline (load {nquads.stat().st_size / 1e6:.0f} MB of N-Quads, "
+        f"{rdflib_runs} run(s) per query, {limit} s limit)"
+    )
     out["rdflib"] = run_child("rdflib", str(nquads), str(spec))
     out["rdflib"]["runs"] = rdflib_runs
-    say(f"  rdflib loaded {out['rdflib']['quads']:,} quads in {out['rdflib']['load_seconds']:.0f} s, "
-        f"peak {out['rdflib']['peak_mb']:.0f} MB")
+    say(
+        f"  rdflib loaded {out['rdflib']['quads']:,} quads in {out['rdflib']['load_seconds']:.0f} s, "
+        f"peak {out['rdflib']['peak_mb']:.0f} MB"
+    )
     return out
 
 
@@ -501,8 +521,14 @@ def machine() -> dict[str, str]:
         except OSError:
             return ""
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in text("/proc/cpuinfo").splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in text("/proc/cpuinfo").splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem = next((ln.split()[1] for ln in text("/proc/meminfo").splitlines() if ln.startswith("MemTotal")), "0")
     versions = {}
     for pkg in ("pyoxigraph", "rdflib", "pyshacl", "trialgraph"):
@@ -566,8 +592,10 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
         *[f"| {k} | {v} |" for k, v in env.items()],
         "",
     ]
-    runs_note = ", ".join(f"N={n:,}: {results[str(n)]['ingest']['runs']} run(s), measured "
-                          f"{results[str(n)]['measured']}" for n in sizes)
+    runs_note = ", ".join(
+        f"N={n:,}: {results[str(n)]['ingest']['runs']} run(s), measured {results[str(n)]['measured']}"
+        for n in sizes
+    )
     lines += [f"Runs per size: {runs_note}.", ""]
 
     # 1. ingest
@@ -602,8 +630,9 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
     for a, b in itertools.pairwise(sizes):
         ta, tb = results[str(a)]["ingest"]["seconds"], results[str(b)]["ingest"]["seconds"]
         ok = (tb / ta) <= TARGETS["ingest_growth"] * (b / a) / 10 if (a, b) == (10_000, 100_000) else None
-        growth.append(f"| {a:,} → {b:,} | {b / a:.0f}× | {tb / ta:.1f}× | "
-                      f"{(tb / b) / (ta / a):.2f} | {verdict(ok)} |")
+        growth.append(
+            f"| {a:,} → {b:,} | {b / a:.0f}× | {tb / ta:.1f}× | {(tb / b) / (ta / a):.2f} | {verdict(ok)} |"
+        )
     if growth:
         lines += [
             "Growth (target: 100,000 trials take at most 12× the time of 10,000):",
@@ -641,8 +670,11 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
         if "skipped" in rd:
             lines += [f"rdflib: {rd['skipped']}.", ""]
         elif rd:
-            lines += [f"rdflib loaded {rd.get('quads', 0):,} quads in {rd.get('load_seconds', 0):.0f} s "
-                      f"(peak {rd.get('peak_mb', 0):.0f} MB); {rd.get('runs', 1)} run(s) per query.", ""]
+            lines += [
+                f"rdflib loaded {rd.get('quads', 0):,} quads in {rd.get('load_seconds', 0):.0f} s "
+                f"(peak {rd.get('peak_mb', 0):.0f} MB); {rd.get('runs', 1)} run(s) per query.",
+                "",
+            ]
         lines += ["| query | rows | pyoxigraph | rdflib | speed-up | target |", "|---|---|---|---|---|---|"]
         speedups: list[tuple[float, str]] = []
         for name, fig in sorted(q["queries"].items()):
@@ -664,17 +696,21 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
                 target = ox_s is not None and ox_s < limit
             elif speed is not None and n == 10_000 and bound != "?":
                 target = speed >= 1 if bound in "=>" else (False if speed < 1 else None)
-            lines.append(f"| {name} | {rows} | {_engine_s(fig)} | {_engine_s(base)} | {shown} | "
-                         f"{verdict(target)} |")
+            lines.append(
+                f"| {name} | {rows} | {_engine_s(fig)} | {_engine_s(base)} | {shown} | {verdict(target)} |"
+            )
         if speedups:
             geo = math.exp(sum(math.log(v) for v, _ in speedups) / len(speedups))
             low = sum(1 for _, b in speedups if b == ">")
             high = sum(1 for _, b in speedups if b == "<")
             ok = geo >= TARGETS["query_geomean"] and min(v for v, _ in speedups) >= 1 if n == 10_000 else None
-            lines += ["", f"Geometric-mean speed-up over rdflib: **{geo:.1f}×** over {len(speedups)} queries "
-                      f"(slowest ratio {min(v for v, _ in speedups):.2f}×; {low} of the ratios are lower "
-                      f"bounds, rdflib over its limit, {high} upper bounds, pyoxigraph over its limit) "
-                      f"{verdict(ok)}"]
+            lines += [
+                "",
+                f"Geometric-mean speed-up over rdflib: **{geo:.1f}×** over {len(speedups)} queries "
+                f"(slowest ratio {min(v for v, _ in speedups):.2f}×; {low} of the ratios are lower "
+                f"bounds, rdflib over its limit, {high} upper bounds, pyoxigraph over its limit) "
+                f"{verdict(ok)}",
+            ]
         lines.append("")
 
     # 3. matching
@@ -695,10 +731,14 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
                 lines.append(f"| {n:,} | — | {m.get('note', 'not measured')} |")
             for key, value in m.get("figures", {}).items():
                 lines.append(f"| {n:,} | {key} | {value:,.6g} |")
-        lines += ["", "One patient against all trials, target < 2 s at 100,000: the first match reads every "
-                  "trial's eligibility index, the warm match only evaluates (index already read).", "",
-                  "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | first match | warm match |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            "One patient against all trials, target < 2 s at 100,000: the first match reads every "
+            "trial's eligibility index, the warm match only evaluates (index already read).",
+            "",
+            "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | first match | warm match |",
+            "|---|---|---|---|",
+        ]
         for n, m in matched:
             fig = m.get("figures", {})
             ratio = fig.get("pyshacl_over_bulk_per_trial")
@@ -731,15 +771,24 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
     for n in sizes:
         e = results[str(n)]["export"]
         base_s = e.get("baseline_seconds")
-        base_text = "— | — | —" if base_s is None else (
-            f"{base_s:.1f} s | {e['quads'] / base_s:,.0f} | {e['seconds'] / base_s:.2f}×")
-        lines.append(f"| {n:,} | {e['quads']:,} | {e['seconds']:.1f} s | {e['triples_per_s']:,.0f} | "
-                     f"{base_text} | {e['mb']:.0f} MB |")
+        base_text = (
+            "— | — | —"
+            if base_s is None
+            else (f"{base_s:.1f} s | {e['quads'] / base_s:,.0f} | {e['seconds'] / base_s:.2f}×")
+        )
+        lines.append(
+            f"| {n:,} | {e['quads']:,} | {e['seconds']:.1f} s | {e['triples_per_s']:,.0f} | "
+            f"{base_text} | {e['mb']:.0f} MB |"
+        )
     lines.append("")
     pushed = [(n, results[str(n)].get("push", {})) for n in sizes]
     if any("figures" in p for _, p in pushed):
-        lines += ["Push and export formats, from `benchmarks/push_export.py` (`measure`):", "",
-                  "| N | figure | value |", "|---|---|---|"]
+        lines += [
+            "Push and export formats, from `benchmarks/push_export.py` (`measure`):",
+            "",
+            "| N | figure | value |",
+            "|---|---|---|",
+        ]
         for n, p in pushed:
             for f in p.get("figures", []):
                 lines.append(f"| {n:,} | {f['figure']} | {f['value']:,} {f['unit']} |")
@@ -749,7 +798,8 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
         lines += [
             "Push throughput (to real Oxigraph and Virtuoso servers) is measured by "
             "`benchmarks/push_export.py`; run `benchmarks/scale.py --push` (or that script) to include it"
-            + (f" ({'; '.join(sorted(notes))})" if notes else "") + ".",
+            + (f" ({'; '.join(sorted(notes))})" if notes else "")
+            + ".",
             "",
         ]
     lines += ["## Plots", ""]
@@ -782,8 +832,13 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     axes[0].plot(sizes, [x["ingest"]["seconds"] for x in r], "o-", label="ingest (TrialGraph.ingest)")
     base = [x["ingest"]["baseline_seconds"] for x in r]
     axes[0].plot(sizes, base, "s--", label="baseline: N-Quads bulk load")
-    axes[0].plot(sizes, [x["ingest"]["baseline_seconds"] * TARGETS["ingest_ratio"] for x in r], ":",
-                 color="grey", label="target: 3× baseline")
+    axes[0].plot(
+        sizes,
+        [x["ingest"]["baseline_seconds"] * TARGETS["ingest_ratio"] for x in r],
+        ":",
+        color="grey",
+        label="target: 3× baseline",
+    )
     axes[0].set(xscale="log", yscale="log", xlabel="trials", ylabel="seconds", title="Ingest time")
     axes[0].legend(fontsize=8)
     axes[1].plot(sizes, [x["ingest"]["peak_mb"] for x in r], "o-", label="ingest peak PSS")
@@ -801,19 +856,29 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     names = sorted({name for x in r for name in x["queries"]["queries"]})
     for k, name in enumerate(names):
         color = f"C{k % 10}"
-        pts = [(n, x["queries"]["queries"][name].get("seconds")) for n, x in zip(sizes, r, strict=True)
-               if name in x["queries"]["queries"]]
+        pts = [
+            (n, x["queries"]["queries"][name].get("seconds"))
+            for n, x in zip(sizes, r, strict=True)
+            if name in x["queries"]["queries"]
+        ]
         pts = [(n, s) for n, s in pts if s]
         if pts:
             ax.plot(*zip(*pts, strict=True), "o-", color=color, label=name)
-        base = [(n, x["queries"].get("rdflib", {}).get("queries", {}).get(name, {}).get("seconds"))
-                for n, x in zip(sizes, r, strict=True)]
+        base = [
+            (n, x["queries"].get("rdflib", {}).get("queries", {}).get(name, {}).get("seconds"))
+            for n, x in zip(sizes, r, strict=True)
+        ]
         base = [(n, s) for n, s in base if s]
         if base:
             ax.plot(*zip(*base, strict=True), "x--", color=color, alpha=0.6)
     ax.axhline(TARGETS["query_max_s"], color="grey", linestyle=":")
-    ax.set(xscale="log", yscale="log", xlabel="trials", ylabel="seconds (median)",
-           title="Query latency: pyoxigraph (solid) vs rdflib in memory (dashed)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="trials",
+        ylabel="seconds (median)",
+        title="Query latency: pyoxigraph (solid) vs rdflib in memory (dashed)",
+    )
     ax.legend(fontsize=7, loc="upper left")
     finish(fig, "scale-queries.png")
 
@@ -825,8 +890,13 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
 
     drawn = False
     for ax, lines_ in (
-        (axes[0], (("bulk_per_trial_us", 1.0, "bulk matcher (warm)"),
-                   ("pyshacl_per_trial_s", 1e6, "baseline: pySHACL"))),
+        (
+            axes[0],
+            (
+                ("bulk_per_trial_us", 1.0, "bulk matcher (warm)"),
+                ("pyshacl_per_trial_s", 1e6, "baseline: pySHACL"),
+            ),
+        ),
         (axes[1], (("bulk_first_s", 1.0, "first match"), ("bulk_warm_s", 1.0, "warm match"))),
     ):
         for key, factor, name in lines_:
@@ -834,22 +904,28 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
             if pts:
                 ax.plot(*zip(*pts, strict=True), "o-", label=name)
                 drawn = True
-    axes[0].set(xscale="log", yscale="log", xlabel="trials", ylabel="µs per trial",
-                title="Matching: cost per trial")
+    axes[0].set(
+        xscale="log", yscale="log", xlabel="trials", ylabel="µs per trial", title="Matching: cost per trial"
+    )
     axes[1].axhline(TARGETS["match_s_100k"], color="grey", linestyle=":", label="target at 100,000: 2 s")
-    axes[1].set(xscale="log", yscale="log", xlabel="trials", ylabel="seconds",
-                title="One patient, every trial")
+    axes[1].set(
+        xscale="log", yscale="log", xlabel="trials", ylabel="seconds", title="One patient, every trial"
+    )
     for ax in axes:
         ax.legend(fontsize=8)
     if not drawn:
-        axes[0].text(0.5, 0.5, "matching: not available", ha="center", va="center",
-                     transform=axes[0].transAxes)
+        axes[0].text(
+            0.5, 0.5, "matching: not available", ha="center", va="center", transform=axes[0].transAxes
+        )
     finish(fig, "scale-matching.png")
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(sizes, [x["export"]["triples_per_s"] for x in r], "o-", label="export N-Quads")
-    dumps = [(n, x["export"]["baseline_triples_per_s"]) for n, x in zip(sizes, r, strict=True)
-             if "baseline_triples_per_s" in x["export"]]
+    dumps = [
+        (n, x["export"]["baseline_triples_per_s"])
+        for n, x in zip(sizes, r, strict=True)
+        if "baseline_triples_per_s" in x["export"]
+    ]
     if dumps:
         ax.plot(*zip(*dumps, strict=True), "s--", label="baseline: Store.dump")
     ax.set(xscale="log", xlabel="trials", ylabel="triples/s", title="Export throughput")
@@ -898,11 +974,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--huge", action="store_true", help="add 500,000")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--runs", type=int, default=0, help="ingest runs per N (default 3, 1 above 10,000)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tg-bench",
-                        help="cache of corpora and scratch stores")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "tg-bench",
+        help="cache of corpora and scratch stores",
+    )
     parser.add_argument("--out", type=Path, default=BENCH, help="where RESULTS.md, the JSON and PNGs go")
-    parser.add_argument("--query-limit", type=int, default=0,
-                        help="seconds per query on pyoxigraph (default 10 up to 10,000 trials, 60 above)")
+    parser.add_argument(
+        "--query-limit",
+        type=int,
+        default=0,
+        help="seconds per query on pyoxigraph (default 10 up to 10,000 trials, 60 above)",
+    )
     parser.add_argument("--rdflib-max", type=int, default=10_000, help="largest N measured on rdflib")
     parser.add_argument("--rdflib-limit", type=int, default=20, help="seconds per rdflib query, at most")
     parser.add_argument("--rdflib-budget", type=int, default=300, help="seconds for all rdflib queries per N")

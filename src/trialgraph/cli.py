@@ -566,8 +566,10 @@ def _password_prompt(label: str) -> str:
 @click.option("--endpoint", required=True, metavar="URL", help="The remote SPARQL endpoint.")
 @click.option("--update-endpoint", metavar="URL", help="Its SPARQL Update URL [default: --endpoint].")
 @click.option(
-    "--graph-store", metavar="URL", help="Its Graph Store Protocol URL (e.g. Oxigraph /store, Virtuoso "
-    "/sparql-graph-crud-auth); without it, SPARQL Update is used."
+    "--graph-store",
+    metavar="URL",
+    help="Its Graph Store Protocol URL (e.g. Oxigraph /store, Virtuoso "
+    "/sparql-graph-crud-auth); without it, SPARQL Update is used.",
 )
 @click.option(
     "--protocol",
@@ -577,9 +579,7 @@ def _password_prompt(label: str) -> str:
     help="gsp: PUT each graph; update: DROP + INSERT DATA; auto: gsp when --graph-store is given, "
     "falling back to update if the server has no Graph Store Protocol.",
 )
-@click.option(
-    "--trial", "trial_ids", multiple=True, metavar="ID", help="Push only this trial (repeatable)."
-)
+@click.option("--trial", "trial_ids", multiple=True, metavar="ID", help="Push only this trial (repeatable).")
 @click.option(
     "--ontology/--no-ontology",
     default=None,

@@ -179,9 +179,7 @@ def test_an_array_file_reads_every_study_in_order() -> None:
 # --- every shared file ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path", SHARED_JSON, ids=[str(p.relative_to(SHARED_DATA_DIR)) for p in SHARED_JSON]
-)
+@pytest.mark.parametrize("path", SHARED_JSON, ids=[str(p.relative_to(SHARED_DATA_DIR)) for p in SHARED_JSON])
 def test_every_shared_file_reads_without_error(path: Path) -> None:
     results = _read(path.read_bytes(), str(path))
     assert _errors(results) == []

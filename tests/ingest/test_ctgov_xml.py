@@ -159,9 +159,7 @@ def test_summary_and_description_lose_the_hard_wrapping_but_keep_paragraphs() ->
     assert first.startswith("This study is a supplement to a parent study which concentrates ")
     assert first.endswith("who may be the major beneficiaries of such assistance.")
     assert second.startswith("Participants are randomly assigned to either receive services")
-    assert second.endswith(
-        "The teachers of participating children are surveyed twice during the study."
-    )
+    assert second.endswith("The teachers of participating children are surveyed twice during the study.")
     assert "\n" not in first and "  " not in first
 
 
@@ -171,12 +169,10 @@ def test_list_items_in_a_description_stay_on_their_own_lines() -> None:
         "        2. second aim\n\n      Closing words\n      on two lines.\n    "
     )
     trial = _one(
-        _ids("NCT00000001") + f"<detailed_description><textblock>{block}</textblock>"
-        "</detailed_description>"
+        _ids("NCT00000001") + f"<detailed_description><textblock>{block}</textblock></detailed_description>"
     )
     assert trial.description == (
-        "Aims:\n\n1. first aim, which is long and wraps here\n2. second aim\n\n"
-        "Closing words on two lines."
+        "Aims:\n\n1. first aim, which is long and wraps here\n2. second aim\n\nClosing words on two lines."
     )
 
 
@@ -218,9 +214,7 @@ def test_interventions_that_share_a_name_keep_their_own_arm() -> None:
 # --- every shared file ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path", SHARED_XML, ids=[str(p.relative_to(SHARED_DATA_DIR)) for p in SHARED_XML]
-)
+@pytest.mark.parametrize("path", SHARED_XML, ids=[str(p.relative_to(SHARED_DATA_DIR)) for p in SHARED_XML])
 def test_every_shared_file_reads_without_error(path: Path) -> None:
     data = path.read_bytes()
     results = _read(data, str(path))
@@ -246,8 +240,7 @@ def test_a_wrapper_element_with_several_studies() -> None:
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<search_results>\n'
         + "\n".join(
-            _study(_ids(f"NCT0000000{i}") + f"<brief_title>Study {i}</brief_title>")
-            for i in range(1, 4)
+            _study(_ids(f"NCT0000000{i}") + f"<brief_title>Study {i}</brief_title>") for i in range(1, 4)
         )
         + "\n</search_results>\n"
     )
@@ -287,9 +280,7 @@ def test_malformed_xml_names_line_and_column() -> None:
     xml = "<clinical_study>\n  <brief_title>A</title>\n</clinical_study>"
     (error,) = _read(xml, "bad.xml")
     assert isinstance(error, InputError)
-    _assert_error(
-        error, "bad.xml", 0, "invalid XML at line 2, column", "mismatched tag", "expected"
-    )
+    _assert_error(error, "bad.xml", 0, "invalid XML at line 2, column", "mismatched tag", "expected")
 
 
 def test_bytes_that_are_not_utf8() -> None:
@@ -400,8 +391,7 @@ def test_hostile_documents_are_refused(name: str) -> None:
         ("<study_type>Expanded Access</study_type>", "study_type", "EXPANDED_ACCESS"),
         ("<study_type>N/A</study_type>", "study_type", None),
         (
-            "<study_design_info><masking>Double (Participant, Investigator)</masking>"
-            "</study_design_info>",
+            "<study_design_info><masking>Double (Participant, Investigator)</masking></study_design_info>",
             "masking",
             "DOUBLE",
         ),
@@ -445,8 +435,7 @@ def test_hostile_documents_are_refused(name: str) -> None:
             True,
         ),
         (
-            "<eligibility><healthy_volunteers>Accepts Healthy Volunteers</healthy_volunteers>"
-            "</eligibility>",
+            "<eligibility><healthy_volunteers>Accepts Healthy Volunteers</healthy_volunteers></eligibility>",
             "healthy_volunteers",
             True,
         ),
