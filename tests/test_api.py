@@ -10,6 +10,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+from trialgraph import rdf
 from trialgraph.api import TrialGraph
 from trialgraph.errors import NotFoundError
 from trialgraph.namespaces import TRIAL
@@ -78,6 +79,39 @@ def test_ingesting_twice_changes_nothing(tmp_path: Path, seeds_dir: Path) -> Non
     report = tg.ingest([seeds_dir])
     assert report.trials_stored == 0 and report.trials_unchanged == 5
     assert tg.store.count() == before
+
+
+def test_a_large_ingest_compacts_the_store_without_changing_it(
+    tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trialgraph.api
+    from trialgraph.store import TrialStore
+
+    plain = TrialGraph(tmp_path / "plain")
+    assert plain.ingest([seeds_dir]).trials_stored == 5  # under OPTIMIZE_AFTER: no compaction
+    compactions: list[Path | None] = []
+    real = TrialStore.optimize
+
+    def counted(store: TrialStore) -> None:
+        compactions.append(store.path)
+        real(store)  # the engine's own compaction runs
+
+    monkeypatch.setattr(TrialStore, "optimize", counted)
+    monkeypatch.setattr(trialgraph.api, "OPTIMIZE_AFTER", 5)
+    compacted = TrialGraph(tmp_path / "compacted")
+    assert compacted.ingest([seeds_dir]).trials_stored == 5
+    assert compactions == [tmp_path / "compacted"]
+    assert compacted.ingest([seeds_dir]).trials_stored == 0  # nothing stored: no compaction
+    assert len(compactions) == 1
+
+    def content(tg: TrialGraph) -> set[str]:
+        # The trial graphs (the ontology graph has blank nodes of its own in each store), all but the
+        # ingest time, which differs between the two stores.
+        quads = (q for g in tg.store.graphs() if g.value.startswith(TRIAL) for q in tg.store.quads(g))
+        return {str(q) for q in quads if q.predicate != rdf.INGEST_TIME}
+
+    reopened = TrialGraph(tmp_path / "compacted", read_only=True)
+    assert content(reopened) == content(plain) and len(content(plain)) > 1000
 
 
 def test_stats_count_the_seeds(seeded: TrialGraph) -> None:

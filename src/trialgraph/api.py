@@ -40,6 +40,10 @@ DEFAULT_STORE = "trialgraph-store"
 Progress = Callable[[Path], None]
 _PARALLEL_BYTES = 2_000_000
 """Inputs larger than this are extracted in parallel; below it, starting workers costs more than it saves."""
+OPTIMIZE_AFTER = 2_000
+"""An ingest that stores at least this many trials compacts the store at its end. Each batch is one bulk
+write that leaves files of its own; compacting them (9 s for 10,000 trials, 150 s for 100,000 on two
+cores) made graph reads 2.3x (10,000) and 5x (100,000) faster and the 100,000-trial store 42 % smaller."""
 
 
 @dataclass
@@ -97,6 +101,7 @@ class TrialGraph:
         ``workers`` processes extract and map trials (default: every core for inputs over 2 MB,
         else one); reading and storing stay here, each batch of new trials stored in one atomic
         bulk write (each trial whole or not at all), a trial already stored in its own transaction.
+        An ingest that stores :data:`OPTIMIZE_AFTER` trials or more compacts the store at its end.
 
         >>> report = TrialGraph(None).ingest(["examples/trials"])
         >>> report.records_read, report.trials_stored, report.ok
@@ -131,6 +136,8 @@ class TrialGraph:
                 report.trials_unchanged += 1
             report.warnings.extend((item.trial_id, w) for w in item.warnings)
         self.store.flush()
+        if report.trials_stored >= OPTIMIZE_AFTER:
+            self.store.optimize()
         return report
 
     def add_trial(self, trial: Trial) -> bool:

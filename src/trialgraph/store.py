@@ -271,3 +271,8 @@ class TrialStore:
         """Write buffered data to disk."""
         if self.path is not None:
             self._store.flush()
+
+    def optimize(self) -> None:
+        """Compact the store's files on disk (a writer only): bulk writes leave overlapping files."""
+        if self.path is not None and not self._reopen:
+            self._store.optimize()
