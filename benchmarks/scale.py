@@ -333,26 +333,26 @@ def measure_ingest(
         )
     seconds = median([r["seconds"] for r in ingests])
     trials = ingests[0]["trials"]
-    if not baseline:
-        import pyoxigraph as ox
+    import pyoxigraph as ox
 
+    quads = exports[0]["quads"] if exports else len(ox.Store.read_only(str(store)))
+    result = {
+        "runs": runs,
+        "trials": trials,
+        "errors": ingests[0]["errors"],
+        "quads": quads,
+        "seconds": seconds,
+        "seconds_all": [r["seconds"] for r in ingests],
+        "trials_per_s": trials / seconds,
+        "peak_mb": max(r["peak_mb"] for r in ingests),
+        "cores": median([r["cpu_seconds"] / r["seconds"] for r in ingests]),
+        "store_mb": ingests[-1]["store_mb"],
+    }
+    if not baseline:
         skipped = "not measured at this N (--baseline-max)"
-        result = {
-            "runs": runs,
-            "trials": trials,
-            "errors": ingests[0]["errors"],
-            "quads": len(ox.Store.read_only(str(store))),
-            "seconds": seconds,
-            "seconds_all": [r["seconds"] for r in ingests],
-            "trials_per_s": trials / seconds,
-            "peak_mb": max(r["peak_mb"] for r in ingests),
-            "cores": median([r["cpu_seconds"] / r["seconds"] for r in ingests]),
-            "store_mb": ingests[-1]["store_mb"],
-            "baseline_note": skipped,
-        }
+        result["baseline_note"] = skipped
         return result, {"note": skipped}, store, nquads
     base = median([b["seconds"] for b in bulks])
-    quads = exports[0]["quads"]
     export_s = exports[0]["seconds"]
     dump_s = exports[0]["baseline_seconds"]
     export = {
@@ -365,17 +365,7 @@ def measure_ingest(
         "ratio": export_s / dump_s,
         "mb": exports[-1]["mb"],
     }
-    result = {
-        "runs": runs,
-        "trials": trials,
-        "errors": ingests[0]["errors"],
-        "quads": quads,
-        "seconds": seconds,
-        "seconds_all": [r["seconds"] for r in ingests],
-        "trials_per_s": trials / seconds,
-        "peak_mb": max(r["peak_mb"] for r in ingests),
-        "cores": median([r["cpu_seconds"] / r["seconds"] for r in ingests]),
-        "store_mb": ingests[-1]["store_mb"],
+    result |= {
         "baseline_seconds": base,
         "baseline_seconds_all": [b["seconds"] for b in bulks],
         "baseline_trials_per_s": trials / base,
