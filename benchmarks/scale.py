@@ -388,15 +388,15 @@ def measure_export(store: Path, nquads: Path) -> dict[str, Any]:
     from trialgraph.api import TrialGraph
 
     tg = TrialGraph(store, read_only=True)
-    quads = len(ox.Store.read_only(str(store)))  # counted by the engine, not quad by quad in Python
+    engine = ox.Store.read_only(str(store))
+    quads = len(engine)  # counted by the engine, not quad by quad in Python
     start = time.perf_counter()
     with nquads.open("wb") as out:
         tg.export(out, "nquads", include_ontology=True)
     seconds = time.perf_counter() - start
-    del tg
     dump = nquads.with_suffix(".dump.nq")
     start = time.perf_counter()
-    ox.Store.read_only(str(store)).dump(str(dump), ox.RdfFormat.N_QUADS)
+    engine.dump(str(dump), ox.RdfFormat.N_QUADS)
     base = time.perf_counter() - start
     dump.unlink()
     say(
@@ -432,7 +432,8 @@ def measure_queries(
         else:
             say(f"  query {q.name}: {r.get('error') or f'over the limit of {limit} s'}")
     if n > args.rdflib_max or not nquads.is_file():
-        out["rdflib"] = {"skipped": f"N above {args.rdflib_max:,}: rdflib in memory not measured"}
+        why = f"N above {args.rdflib_max:,}" if n > args.rdflib_max else "no N-Quads export at this N"
+        out["rdflib"] = {"skipped": f"{why}: rdflib in memory not measured"}
         return out
     spec = work / f"rdflib-{label(n)}.json"
     rdflib_runs = 3 if n <= 1000 and not args.quick else 1
@@ -852,51 +853,48 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
 
-    def ingest_series(key: str, scale: float = 1.0) -> tuple[list[int], list[float]]:
-        pts = [(n, x["ingest"][key] * scale) for n, x in zip(sizes, r, strict=True) if key in x["ingest"]]
-        return [n for n, _ in pts], [v for _, v in pts]
+    def line(ax: Any, path: tuple[str, ...], fmt: str, scale: float = 1.0, **style: Any) -> bool:
+        """Plot the figure at ``path`` (keys into each size's results) for the sizes that have it."""
+        pts = []
+        for n, x in zip(sizes, r, strict=True):
+            value: Any = x
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, (int, float)) and value:
+                pts.append((n, value * scale))
+        if pts:
+            ax.plot(*zip(*pts, strict=True), fmt, **style)
+        return bool(pts)
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    axes[0].plot(sizes, [x["ingest"]["seconds"] for x in r], "o-", label="ingest (TrialGraph.ingest)")
-    axes[0].plot(*ingest_series("baseline_seconds"), "s--", label="baseline: N-Quads bulk load")
-    axes[0].plot(
-        *ingest_series("baseline_seconds", TARGETS["ingest_ratio"]),
+    line(axes[0], ("ingest", "seconds"), "o-", label="ingest (TrialGraph.ingest)")
+    line(axes[0], ("ingest", "baseline_seconds"), "s--", label="baseline: N-Quads bulk load")
+    line(
+        axes[0],
+        ("ingest", "baseline_seconds"),
         ":",
+        TARGETS["ingest_ratio"],
         color="grey",
         label="target: 3× baseline",
     )
     axes[0].set(xscale="log", yscale="log", xlabel="trials", ylabel="seconds", title="Ingest time")
-    axes[0].legend(fontsize=8)
-    axes[1].plot(sizes, [x["ingest"]["peak_mb"] for x in r], "o-", label="ingest peak PSS")
-    axes[1].plot(*ingest_series("baseline_peak_mb"), "s--", label="baseline peak PSS")
+    line(axes[1], ("ingest", "peak_mb"), "o-", label="ingest peak PSS")
+    line(axes[1], ("ingest", "baseline_peak_mb"), "s--", label="baseline peak PSS")
     axes[1].axhline(TARGETS["peak_mb"], color="grey", linestyle=":", label="target: 2 GB")
     axes[1].set(xscale="log", xlabel="trials", ylabel="MB", title="Peak memory")
-    axes[1].legend(fontsize=8)
-    axes[2].plot(sizes, [x["ingest"]["store_mb"] for x in r], "o-", label="store after ingest")
-    axes[2].plot(*ingest_series("baseline_store_mb"), "s--", label="baseline store")
+    line(axes[2], ("ingest", "store_mb"), "o-", label="store after ingest")
+    line(axes[2], ("ingest", "baseline_store_mb"), "s--", label="baseline store")
     axes[2].set(xscale="log", yscale="log", xlabel="trials", ylabel="MB", title="Store size on disk")
-    axes[2].legend(fontsize=8)
+    for ax in axes:
+        ax.legend(fontsize=8)
     finish(fig, "scale-ingest.png")
 
     fig, ax = plt.subplots(figsize=(9, 5))
     names = sorted({name for x in r for name in x["queries"]["queries"]})
     for k, name in enumerate(names):
         color = f"C{k % 10}"
-        pts = [
-            (n, x["queries"]["queries"][name].get("seconds"))
-            for n, x in zip(sizes, r, strict=True)
-            if name in x["queries"]["queries"]
-        ]
-        pts = [(n, s) for n, s in pts if s]
-        if pts:
-            ax.plot(*zip(*pts, strict=True), "o-", color=color, label=name)
-        base = [
-            (n, x["queries"].get("rdflib", {}).get("queries", {}).get(name, {}).get("seconds"))
-            for n, x in zip(sizes, r, strict=True)
-        ]
-        base = [(n, s) for n, s in base if s]
-        if base:
-            ax.plot(*zip(*base, strict=True), "x--", color=color, alpha=0.6)
+        line(ax, ("queries", "queries", name, "seconds"), "o-", color=color, label=name)
+        line(ax, ("queries", "rdflib", "queries", name, "seconds"), "x--", color=color, alpha=0.6)
     ax.axhline(TARGETS["query_max_s"], color="grey", linestyle=":")
     ax.set(
         xscale="log",
@@ -909,11 +907,6 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     finish(fig, "scale-queries.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-
-    def series(key: str, scale: float = 1.0) -> list[tuple[int, float]]:
-        pts = [(n, x.get("matching", {}).get("figures", {}).get(key)) for n, x in zip(sizes, r, strict=True)]
-        return [(n, v * scale) for n, v in pts if v]
-
     drawn = False
     for ax, lines_ in (
         (
@@ -926,10 +919,7 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
         (axes[1], (("bulk_first_s", 1.0, "first match"), ("bulk_warm_s", 1.0, "warm match"))),
     ):
         for key, factor, name in lines_:
-            pts = series(key, factor)
-            if pts:
-                ax.plot(*zip(*pts, strict=True), "o-", label=name)
-                drawn = True
+            drawn |= line(ax, ("matching", "figures", key), "o-", factor, label=name)
     axes[0].set(
         xscale="log", yscale="log", xlabel="trials", ylabel="µs per trial", title="Matching: cost per trial"
     )
@@ -946,17 +936,8 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     finish(fig, "scale-matching.png")
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    exports = [
-        (n, x["export"]["triples_per_s"]) for n, x in zip(sizes, r, strict=True) if "seconds" in x["export"]
-    ]
-    ax.plot(*zip(*exports, strict=True), "o-", label="export N-Quads")
-    dumps = [
-        (n, x["export"]["baseline_triples_per_s"])
-        for n, x in zip(sizes, r, strict=True)
-        if "baseline_triples_per_s" in x["export"]
-    ]
-    if dumps:
-        ax.plot(*zip(*dumps, strict=True), "s--", label="baseline: Store.dump")
+    line(ax, ("export", "triples_per_s"), "o-", label="export N-Quads")
+    line(ax, ("export", "baseline_triples_per_s"), "s--", label="baseline: Store.dump")
     ax.set(xscale="log", xlabel="trials", ylabel="triples/s", title="Export throughput")
     ax.legend(fontsize=8)
     finish(fig, "scale-export.png")

@@ -320,8 +320,6 @@ def test_every_query_has_a_hand_checked_test() -> None:
 
 # --- the same rows on rdflib's engine --------------------------------------------------------------
 
-RDFLIB_SLOW: dict[str, str] = {}
-
 
 @pytest.fixture(scope="module")
 def dataset(graph: TrialGraph) -> rdflib.Dataset:
@@ -371,8 +369,6 @@ def _oxigraph_rows(result: QueryResult) -> set[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("name", LIBRARY)
 def test_rdflib_gives_the_same_rows(graph: TrialGraph, dataset: rdflib.Dataset, name: str) -> None:
-    if name in RDFLIB_SLOW:
-        pytest.skip(RDFLIB_SLOW[name])
     text = queries.load(name).bind()
     expected = graph.query(name)
     got = dataset.query(text)
