@@ -165,3 +165,27 @@ def test_every_ontology_term_the_mapping_uses_is_declared(shared_data: Path, dec
 
 def test_every_constraint_class_is_declared(declared: set[str]) -> None:
     assert set(rdf.constraint_classes()) <= declared
+
+
+def test_names_link_to_the_concepts_they_mention(seeds_dir: Path) -> None:
+    # seed 002 (NCT06592612): arm group label "SBRT Arm"; the control arm names no concept
+    (trial,) = [t for t in ingest.read_paths([seeds_dir / "002_e100751488679964.txt"]) if isinstance(t, Trial)]
+    quads = rdf.trial_quads(trial)
+    arm_labels = {q.subject: q.object.value for q in quads if q.predicate == ox.NamedNode(TG + "armLabel")}
+    mentions: dict[str, set[str]] = {}
+    for q in quads:
+        if q.predicate == ox.NamedNode(TG + "nameMentions") and q.subject in arm_labels:
+            mentions.setdefault(arm_labels[q.subject], set()).add(q.object.value)
+    assert mentions == {"SBRT Arm": {TGC + "SBRT"}}
+
+
+def test_name_mentions_are_whole_words_of_any_label_kind() -> None:
+    from trialgraph.name_mentions import mentioned
+
+    docetaxel = TGC + "docetaxel"
+    assert mentioned("DOCETAXEL 75 mg/m2") == (docetaxel,)
+    assert docetaxel in mentioned("Taxotere (docetaxel injection)")  # brand name
+    assert mentioned("Taxotere") == (docetaxel,)
+    assert docetaxel not in mentioned("nondocetaxel regimen")  # not a whole word
+    assert TGC + "SBRT" in mentioned("stereotactic-body radiotherapy")  # words, not punctuation
+    assert mentioned("") == ()

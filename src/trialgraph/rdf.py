@@ -50,6 +50,7 @@ from trialgraph.model import (
     Source,
     Trial,
 )
+from trialgraph.name_mentions import mentioned
 from trialgraph.namespaces import DCT, ONTOLOGY_GRAPH, PROV, RDF, RDFS, TG, XSD, trial_iri
 from trialgraph.resources import ONTOLOGY_DIR
 
@@ -359,11 +360,15 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
     for n, iv in enumerate(trial.interventions, 1):
         node = w.child(t, "hasIntervention", f"intervention/{n}", "Intervention", iv, _INTERVENTION_FIELDS)
         iv_nodes.append(node)
+        for concept in mentioned(iv.name, *iv.other_names):
+            w.add(node, tg("nameMentions"), ox.NamedNode(concept))
         for label in iv.arm_labels:
             if label not in arm_labels:
                 w.add(node, tg("unlinkedArmLabel"), ox.Literal(label))
     for n, arm in enumerate(trial.arms, 1):
         node = w.child(t, "hasArm", f"arm/{n}", "Arm", arm, _ARM_FIELDS)
+        for concept in mentioned(arm.label):
+            w.add(node, tg("nameMentions"), ox.NamedNode(concept))
         for name in dict.fromkeys(arm.intervention_names):
             targets = [
                 iv_node
