@@ -169,7 +169,8 @@ def test_every_constraint_class_is_declared(declared: set[str]) -> None:
 
 def test_names_link_to_the_concepts_they_mention(seeds_dir: Path) -> None:
     # seed 002 (NCT06592612): arm group label "SBRT Arm"; the control arm names no concept
-    (trial,) = [t for t in ingest.read_paths([seeds_dir / "002_e100751488679964.txt"]) if isinstance(t, Trial)]
+    (trial,) = ingest.read_paths([seeds_dir / "002_e100751488679964.txt"])
+    assert isinstance(trial, Trial)
     quads = rdf.trial_quads(trial)
     arm_labels = {q.subject: q.object.value for q in quads if q.predicate == ox.NamedNode(TG + "armLabel")}
     mentions: dict[str, set[str]] = {}
