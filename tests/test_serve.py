@@ -197,8 +197,10 @@ def test_every_library_query_through_the_endpoint(endpoint: str, store_dir: Path
 
 
 def test_writable_endpoint_accepts_update(tmp_path: Path) -> None:
-    """--writable: an update is applied and seen by the next query."""
+    """--writable: an update is applied, seen by the next query, and renews the store's stamp."""
     store = TrialStore(tmp_path / "w")
+    store.replace_graph(ox.NamedNode("https://example.org/g"), [])
+    before = store.stamp
     del store
     server = make_server(tmp_path / "w", port=0, writable=True)
     base, thread = start(server)
@@ -206,6 +208,8 @@ def test_writable_endpoint_accepts_update(tmp_path: Path) -> None:
         update = INSERT
         status, _, _ = fetch(base + "/sparql", update.encode(), {"Content-Type": "application/sparql-update"})
         assert status == 204
+        after = TrialStore(tmp_path / "w", read_only=True).stamp
+        assert after is not None and after != before  # caches of the old content are not trusted
         status, _, body = get(base, "SELECT ?o WHERE { ?s <https://example.org/p> ?o }")
         assert json.loads(body)["results"]["bindings"][0]["o"]["value"] == "1"
         assert b"Update is enabled" in fetch(base + "/")[2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,38 @@ def test_dump_nquads_keeps_each_graph(tmp_path: Path) -> None:
         ("https://example.org/a", "2"),
         ("https://example.org/b", "3"),
     }
+
+
+def test_every_write_renews_the_stamp_that_readers_see(tmp_path: Path) -> None:
+    assert TrialStore(None).stamp is None  # in memory: nothing to keep a cache beside
+    writer = TrialStore(tmp_path / "s")
+    assert writer.stamp is None  # nothing written yet
+    g, quads = _graph("g", "1")
+    writer.replace_graph(g, quads)
+    first = writer.stamp
+    assert first is not None
+    assert TrialStore(tmp_path / "s", read_only=True).stamp == first
+    writer.replace_graphs([(_graph("h")[0], b"")])
+    second = writer.stamp
+    writer.remove_graph(g)
+    third = writer.stamp
+    assert len({first, second, third}) == 3 and None not in {second, third}
+    assert TrialStore(tmp_path / "s", read_only=True).stamp == third
+
+
+def test_an_unfinished_write_leaves_no_stamp(tmp_path: Path) -> None:
+    writer = TrialStore(tmp_path / "s")
+    writer.replace_graph(*_graph("g", "1"))
+
+    def graphs() -> Iterator[tuple[NamedNode, bytes]]:
+        yield _graph("h")[0], b""
+        raise RuntimeError("the batch's reader failed")
+
+    with pytest.raises(RuntimeError):
+        writer.replace_graphs(graphs())
+    # the store may have changed: no token names its content until a write finishes
+    assert writer.stamp is None
+    assert TrialStore(tmp_path / "s", read_only=True).stamp is None
+    writer.replace_graph(*_graph("g", "2"))
+    assert writer.stamp is not None
+    assert TrialStore(tmp_path / "s", read_only=True).stamp == writer.stamp

@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from trialgraph.errors import StoreError
 from trialgraph.namespaces import PREFIXES, XSD
+from trialgraph.store import new_stamp, unsettle_stamp
 
 DEFAULT_PORT = 7879
 DEFAULT_TIMEOUT = 30.0
@@ -257,8 +258,10 @@ def _worker(conn: Connection, path: str, writable: bool, max_rows: int) -> None:
         for attempt in range(_REOPENS + 1):
             try:
                 if kind == "update":
+                    unsettle_stamp(path)  # caches of the store's content are stale from here
                     store.update(text)
                     store.flush()
+                    new_stamp(path)
                     answer: tuple[Any, ...] = (204, "text/plain", b"", {})
                 else:
                     result = store.query(text, use_default_graph_as_union=True)

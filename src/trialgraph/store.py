@@ -15,8 +15,10 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -39,6 +41,10 @@ FORMATS: dict[str, ox.RdfFormat] = {
 QUAD_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 """Formats that keep named graphs."""
 
+
+STAMP_FILE = "content-stamp"
+"""The file in a store's directory whose token names the store's content (see :meth:`TrialStore.stamp`)."""
+_UNSETTLED = "writing"
 
 _T = TypeVar("_T")
 _VANISHED = "No such file or directory"
@@ -75,6 +81,32 @@ def _remove_unfinished_bulk_files(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _read_stamp(path: Path) -> str | None:
+    try:
+        token = (path / STAMP_FILE).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return token if token and token != _UNSETTLED else None
+
+
+def _write_stamp(path: Path, token: str) -> None:
+    temporary = path / f"{STAMP_FILE}.{os.getpid()}"
+    temporary.write_text(token + "\n", encoding="ascii")
+    temporary.replace(path / STAMP_FILE)
+
+
+def unsettle_stamp(path: str | os.PathLike[str]) -> None:
+    """Say a write to the store at ``path`` is under way: no stamp until :func:`new_stamp`."""
+    _write_stamp(Path(path), _UNSETTLED)
+
+
+def new_stamp(path: str | os.PathLike[str]) -> str:
+    """Name the content of the store at ``path`` after a finished write with a new token, and return it."""
+    token = uuid.uuid4().hex
+    _write_stamp(Path(path), token)
+    return token
+
+
 class _Solutions(list[Any]):
     """SELECT solutions read to the end, with their ``variables`` (as pyoxigraph's ``QuerySolutions``)."""
 
@@ -88,16 +120,22 @@ class TrialStore:
 
     def __init__(self, path: str | os.PathLike[str] | None, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self._stamp: str | None = None
+        self._writes = 0  # write operations under way (one may call another)
         self._reopen = False  # a read-only store on disk, reopened when a writer removes its files
         try:
             if path is None:
                 self._store = ox.Store()
             elif read_only:
+                # read before the snapshot is taken: a write finishing in between gives the stamp of
+                # older content, which no later reader holds (every write makes a new token)
+                self._stamp = _read_stamp(Path(path))
                 self._store = _open_read_only(str(path))
                 self._reopen = True
             else:
                 self._store = ox.Store(str(path))
                 _remove_unfinished_bulk_files(Path(path))
+                self._stamp = _read_stamp(Path(path))
         except (OSError, RuntimeError) as exc:
             text = str(exc)
             if any(hint in text for hint in _LOCK_HINTS):
@@ -111,6 +149,32 @@ class TrialStore:
         holds the store's lock and a read-only store is a snapshot until it is reopened, so an
         unchanged generation means unchanged content (caches rely on it)."""
 
+    @property
+    def stamp(self) -> str | None:
+        """A token naming the store's content, which every write through a :class:`TrialStore` replaces.
+
+        It lives in the store's directory (:data:`STAMP_FILE`), so a cache of what was read from
+        the store can be kept on disk and trusted while the token is unchanged, across processes.
+        None for an in-memory store, while a write is unfinished (or was killed), for a store
+        written before stamps existed, and for a read-only store reopened under a writer.
+        """
+        return self._stamp
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around a write: the stamp says "writing" until the write is done, then names the new content."""
+        self.generation += 1
+        if self.path is not None and self._writes == 0:
+            self._stamp = None
+            unsettle_stamp(self.path)
+        self._writes += 1
+        try:
+            yield
+        finally:
+            self._writes -= 1
+        if self.path is not None and self._writes == 0:  # a failed write leaves "writing"
+            self._stamp = new_stamp(self.path)
+
     def replace_graph(
         self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode] = frozenset()
     ) -> bool:
@@ -118,7 +182,12 @@ class TrialStore:
 
         Quads whose predicate is in ``volatile`` (an ingest timestamp) do not count as a change.
         """
-        self.generation += 1
+        with self._writing():
+            return self._replace_graph(graph, quads, volatile)
+
+    def _replace_graph(
+        self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode]
+    ) -> bool:
         if not self._store.contains_named_graph(graph):
             self._store.extend(quads)
             return True
@@ -140,6 +209,12 @@ class TrialStore:
         and readers see the batch appear at once. A graph already in the store is replaced by
         :meth:`replace_graph`, in its own transaction. A graph named twice is written in order.
         """
+        with self._writing():
+            return self._replace_graphs(graphs, volatile)
+
+    def _replace_graphs(
+        self, graphs: Iterable[tuple[ox.NamedNode, bytes]], volatile: frozenset[ox.NamedNode]
+    ) -> list[bool]:
         changed: list[bool] = []
         fresh: list[bytes] = []
         names: set[ox.NamedNode] = set()
@@ -149,7 +224,7 @@ class TrialStore:
                 fresh, names = [], set()
             if self._store.contains_named_graph(graph):
                 quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
-                changed.append(self.replace_graph(graph, quads, volatile))
+                changed.append(self._replace_graph(graph, quads, volatile))
             else:
                 fresh.append(data)
                 names.add(graph)
@@ -159,7 +234,6 @@ class TrialStore:
 
     def _bulk_add(self, documents: list[bytes]) -> None:
         # Serialized by pyoxigraph in the worker that mapped the trial: valid terms, so lenient parsing.
-        self.generation += 1
         data = b"".join(documents)
         if data:
             self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
@@ -174,8 +248,8 @@ class TrialStore:
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
         """Remove a named graph and its quads."""
-        self.generation += 1
-        self._store.remove_graph(graph)
+        with self._writing():
+            self._store.remove_graph(graph)
 
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds this quad."""
@@ -216,6 +290,7 @@ class TrialStore:
                 time.sleep(0.02 * 2**attempt)
                 self._store = _open_read_only(str(self.path))
                 self.generation += 1
+                self._stamp = None  # newer than the stamp read at the first open
         raise AssertionError("unreachable")
 
     def with_predicate(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:

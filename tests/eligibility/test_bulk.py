@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from trialgraph.api import TrialGraph
 from trialgraph.eligibility import index
-from trialgraph.eligibility.evaluate import Matcher
+from trialgraph.eligibility.bulk import CACHE_FILE
+from trialgraph.eligibility.evaluate import Matcher, TrialResult
 from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
 from trialgraph.model import Constraint
 from trialgraph.namespaces import TG, trial_iri
@@ -101,3 +104,56 @@ def test_criteria_texts_are_read_when_asked_for(patient: Patient) -> None:
     trial = tg.trial("NCT07268794")
     assert [c.text for c in result.criteria] == [c.text for c in trial.criteria]
     assert result.manual_review == sum(not c.constraints for c in trial.criteria)
+
+
+def _index_scans(tg: TrialGraph) -> list[int]:
+    """Counts the scans of every trial's index literal made through ``tg.store`` (a spy, not a stub)."""
+    scans = [0]
+    read = tg.store.with_predicate
+
+    def counted(predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+        scans[0] += predicate == ox.NamedNode(TG + "eligibilityIndex") and graph is None
+        return read(predicate, graph)
+
+    tg.store.with_predicate = counted  # type: ignore[method-assign]
+    return scans
+
+
+def _answers(results: list[TrialResult]) -> list[tuple[object, ...]]:
+    return [
+        (r.trial_id, r.nct_id, r.verdict, [(c.criterion, c.number, c.text, c.status) for c in r.criteria])
+        for r in results
+    ]
+
+
+def test_the_scan_is_kept_beside_the_store_for_the_next_process(
+    tmp_path: Path, patient: Patient, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = TrialGraph(tmp_path / "store")
+    writer.ingest([EXAMPLES_DIR / "trials"])
+    first = TrialGraph(tmp_path / "store", read_only=True)
+    scans = _index_scans(first)
+    expected = _answers(first.match(patient))
+    assert scans == [1] and (tmp_path / "store" / CACHE_FILE).is_file()
+
+    later = TrialGraph(tmp_path / "store", read_only=True)  # as a new process would open it
+    scans = _index_scans(later)
+    assert _answers(later.match(patient)) == expected
+    assert scans == [0]  # read from the kept scan, criteria texts from the store
+
+    writer.store.remove_graph(ox.NamedNode(trial_iri("NCT06866938")))
+    after_write = TrialGraph(tmp_path / "store", read_only=True)
+    scans = _index_scans(after_write)
+    assert len(after_write.match(patient)) == 4 and scans == [1]  # another stamp: scanned again
+
+    (tmp_path / "store" / CACHE_FILE).write_text('{"format": "tg-match-index/1", "stamp": 3}')
+    damaged = TrialGraph(tmp_path / "store", read_only=True)
+    with caplog.at_level("WARNING"):
+        assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
+    assert "ignoring the match cache" not in caplog.text  # another stamp: not even read
+    stamp = writer.store.stamp
+    (tmp_path / "store" / CACHE_FILE).write_text(f'{{"format": "tg-match-index/1", "stamp": "{stamp}"}}')
+    damaged = TrialGraph(tmp_path / "store", read_only=True)
+    with caplog.at_level("WARNING"):
+        assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
+    assert "ignoring the match cache" in caplog.text

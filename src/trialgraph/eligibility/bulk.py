@@ -8,8 +8,10 @@ the statuses of its keys. Constraint sets are read once per :class:`BulkMatcher`
 that has each key) and kept: a key names its content, so a kept set is never stale. The scan of
 the indexes is kept while the store's :attr:`~trialgraph.store.TrialStore.generation` is unchanged
 (nothing was written through it; a read-only store is a snapshot), so a second patient costs only
-the evaluation. Criteria texts are read only when a result's
-:attr:`~trialgraph.eligibility.evaluate.TrialResult.criteria` is used.
+the evaluation. The scan is also kept on disk, in the store's directory (:data:`CACHE_FILE`), under
+the store's :attr:`~trialgraph.store.TrialStore.stamp`, which every write replaces: the first match
+of a new process reads it instead of the whole store while the stamp is unchanged. Criteria texts
+are read only when a result's :attr:`~trialgraph.eligibility.evaluate.TrialResult.criteria` is used.
 
 A trial stored without an index (by an older version) is read back and matched criterion by
 criterion, so every trial gets an answer.
@@ -18,8 +20,12 @@ criterion, so every trial gets an answer.
 from __future__ import annotations
 
 import gc
+import json
+import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -42,6 +48,12 @@ from trialgraph.namespaces import TRIAL, trial_iri
 from trialgraph.store import TrialStore
 from trialgraph.vocabulary import Vocabulary
 
+CACHE_FILE = "match-index.json"
+"""The bulk matcher's scan of a store, kept in the store's directory under the store's stamp."""
+_CACHE_FORMAT = "tg-match-index/1"
+
+log = logging.getLogger(__name__)
+
 _INDEX = rdf.tg("eligibilityIndex")
 _SETS = rdf.tg("constraintSets")
 _TEXT = rdf.tg("text")
@@ -50,10 +62,14 @@ _TEXT = rdf.tg("text")
 @dataclass(slots=True)
 class _Indexed:
     trial: str
-    entries: str
     keys: list[str]
     nct_id: str | None
     title: str | None
+    entries: str | None = None  # the index literal; read from the store when the criteria are wanted
+
+    @property
+    def heading(self) -> tuple[str | None, str | None]:
+        return self.nct_id, self.title
 
 
 class BulkMatcher:
@@ -73,6 +89,7 @@ class BulkMatcher:
         self.store = store
         self.vocab = vocabulary or Vocabulary.default()
         self.constraint_sets: dict[str, list[Constraint]] = {index.FREE_TEXT: []}
+        self._definitions: dict[str, Any] = {}
         self._groups: dict[str, list[Group]] = {index.FREE_TEXT: []}
         self._shared: dict[str, Constraint] = {}
         self._scan: tuple[int, list[_Indexed], list[str]] | None = None
@@ -96,9 +113,15 @@ class BulkMatcher:
         elif self._scan is not None and self._scan[0] == self.store.generation:
             _, indexed, unindexed = self._scan
         else:
-            generation = self.store.generation
-            indexed, unindexed = self._indexes(None)
-            self._load_constraint_sets(indexed)
+            generation, stamp = self.store.generation, self.store.stamp
+            cached = self._read_cache(stamp)
+            if cached is not None:
+                indexed, unindexed = cached
+            else:
+                indexed, unindexed = self._indexes(None)
+                self._load_constraint_sets(indexed)
+                if stamp is not None and self.store.stamp == stamp:
+                    self._write_cache(stamp, indexed, unindexed)
             self._scan = (generation, indexed, unindexed)
         matcher = Matcher(patient, self.vocab)
         decided = {key: matcher.constraints(c, self._groups[key]) for key, c in self.constraint_sets.items()}
@@ -140,7 +163,7 @@ class BulkMatcher:
             entries = _text(q.object)
             read = index.read_entries(entries)
             if read is not None:
-                indexed.append(_Indexed(graph, entries, *read))
+                indexed.append(_Indexed(graph, *read, entries=entries))
         seen = {i.trial for i in indexed}
         unindexed = sorted(g for g in graphs if g not in seen and self.store.has_graph(ox.NamedNode(g)))
         return indexed, unindexed
@@ -157,20 +180,81 @@ class BulkMatcher:
             if missing.isdisjoint(item.keys):
                 continue
             for q in self.store.with_predicate(_SETS, ox.NamedNode(item.trial)):
-                found = index.read_constraint_sets(_text(q.object), self._shared, missing)
-                self.constraint_sets.update(found)
-                self._groups.update((key, criterion_groups(sets)) for key, sets in found.items())
-                missing.difference_update(found)
+                definitions = index.constraint_set_definitions(_text(q.object), missing)
+                self._add_constraint_sets(definitions)
+                missing.difference_update(definitions)
         if missing:
             raise ValueError(f"the store has no constraint set for eligibility keys {sorted(missing)[:5]}")
+
+    def _add_constraint_sets(self, definitions: dict[str, Any]) -> None:
+        found = index.constraint_sets(definitions, self._shared)
+        self._definitions.update(definitions)
+        self.constraint_sets.update(found)
+        self._groups.update((key, criterion_groups(sets)) for key, sets in found.items())
+
+    def _cache_path(self) -> str | None:
+        return os.path.join(self.store.path, CACHE_FILE) if self.store.path is not None else None
+
+    def _read_cache(self, stamp: str | None) -> tuple[list[_Indexed], list[str]] | None:
+        """The scan kept on disk, if it was made of the store's content as it is (its stamp); else None."""
+        path = self._cache_path()
+        if stamp is None or path is None:
+            return None
+        try:
+            with open(path, encoding="utf-8") as file:
+                data = json.load(file)
+            if data["format"] != _CACHE_FORMAT or data["stamp"] != stamp:
+                return None
+            key_of = data["keys"].__getitem__
+            indexed = [
+                _Indexed(TRIAL + trial, list(map(key_of, keys)), nct_id, title)
+                for trial, keys, nct_id, title in data["trials"]
+            ]
+            missing = {k for k in data["sets"] if k not in self.constraint_sets}
+            self._add_constraint_sets({k: data["sets"][k] for k in missing})
+            unindexed = [str(g) for g in data["unindexed"]]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:  # a damaged cache is made anew
+            log.warning("ignoring the match cache %s: %s", path, exc)
+            return None
+        return indexed, unindexed
+
+    def _write_cache(self, stamp: str, indexed: list[_Indexed], unindexed: list[str]) -> None:
+        """Keep the scan on disk beside the store, tagged with the stamp of the content it was made of."""
+        path = self._cache_path()
+        if path is None:
+            return
+        number: dict[str, int] = {}
+        trials = [
+            [item.trial[len(TRIAL) :], [number.setdefault(k, len(number)) for k in item.keys], *item.heading]
+            for item in indexed
+        ]
+        data = {
+            "format": _CACHE_FORMAT,
+            "stamp": stamp,
+            "keys": list(number),
+            "trials": trials,
+            "unindexed": unindexed,
+            "sets": {k: self._definitions[k] for k in number if k in self._definitions},
+        }
+        temporary = f"{path}.{os.getpid()}"
+        try:
+            with open(temporary, "w", encoding="utf-8") as file:
+                json.dump(data, file, ensure_ascii=False, separators=(",", ":"))
+            os.replace(temporary, path)
+        except OSError as exc:  # a read-only directory: matching works, the next process scans again
+            log.info("cannot keep the match cache %s: %s", path, exc)
 
     def _criteria_reader(
         self, item: _Indexed, decided: dict[str, tuple[Status, list[str]]]
     ) -> Callable[[], list[CriterionResult]]:
         def read() -> list[CriterionResult]:
             trial_id = item.trial[len(TRIAL) :]
-            quads = self.store.with_predicate(_TEXT, ox.NamedNode(item.trial))
-            texts = {_text(q.subject): _text(q.object) for q in quads}
+            graph = ox.NamedNode(item.trial)
+            texts = {_text(q.subject): _text(q.object) for q in self.store.with_predicate(_TEXT, graph)}
+            if item.entries is None:
+                item.entries = next(_text(q.object) for q in self.store.with_predicate(_INDEX, graph))
             results = []
             for ref, key in zip(index.read_refs(item.entries), item.keys, strict=True):
                 iri = rdf.criterion_iri(trial_id, ref.kind, ref.ordinal)

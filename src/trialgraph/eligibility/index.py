@@ -138,11 +138,21 @@ def read_constraint_sets(
     The constraints carry no criterion or span (they are shared by every criterion with the key).
     With ``shared``, equal constraints of different sets are one object (kept in it by content).
     """
+    return constraint_sets(constraint_set_definitions(text, keys), shared)
+
+
+def constraint_set_definitions(text: str, keys: Container[str] | None = None) -> dict[str, Any]:
+    """The parsed definitions in a ``tg:constraintSets`` literal, by key (only ``keys``, when given)."""
+    return {k: d for k, d in json.loads(text).items() if keys is None or k in keys}
+
+
+def constraint_sets(
+    definitions: dict[str, Any], shared: dict[str, Constraint] | None = None
+) -> dict[str, list[Constraint]]:
+    """The constraint sets of :func:`constraint_set_definitions`, as in :func:`read_constraint_sets`."""
     families = _families()
     sets: dict[str, list[Constraint]] = {}
-    for key, definition in json.loads(text).items():
-        if keys is not None and key not in keys:
-            continue
+    for key, definition in definitions.items():
         constraints: list[Constraint] = []
         for family, fields in definition:
             content = json.dumps([family, fields], sort_keys=True)
