@@ -2,8 +2,10 @@
 
 Opens an ingested store read-only and times, for the bundled example patients:
 
-* the bulk matcher's **first** match in a fresh :class:`~trialgraph.api.TrialGraph` (it scans every
-  trial's eligibility index and reads each distinct constraint set once), and its **warm** match
+* the bulk matcher's first match in a fresh :class:`~trialgraph.api.TrialGraph`, once with no scan
+  kept beside the store (**scan**: it reads every trial's eligibility index and each distinct
+  constraint set once, then keeps the scan on disk) and then as a new process finds it (**first**:
+  the kept scan read, as after any earlier match of the same store content), and its **warm** match
   (another patient on the same object: only the evaluation), as medians over patients and runs;
 * pySHACL on a sample of the same trials, one patient against one trial's shapes at a time (the
   shapes built beforehand, the first validation of the process, which parses the SHACL-SPARQL
@@ -24,6 +26,7 @@ import time
 from pathlib import Path
 
 from trialgraph.api import TrialGraph
+from trialgraph.eligibility.bulk import CACHE_FILE
 from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_resolver
 from trialgraph.eligibility.validate import timed_validation, validate_trial
 from trialgraph.resources import EXAMPLES_DIR
@@ -38,8 +41,9 @@ def example_patients() -> list[Patient]:
 def measure_matching(store_dir: Path, trials: int, repeat: int = 3, sample: int = 12) -> dict[str, float]:
     """The bulk matcher's first and warm latency over the whole store and pySHACL's cost per trial."""
     patients = example_patients()
+    (store_dir / CACHE_FILE).unlink(missing_ok=True)
     first, warm = [], []
-    for run in range(repeat):
+    for run in range(repeat + 1):
         graph = TrialGraph(store_dir, read_only=True)
         patient = patients[run % len(patients)]
         start = time.perf_counter()
@@ -70,7 +74,8 @@ def measure_matching(store_dir: Path, trials: int, repeat: int = 3, sample: int 
     return {
         "trials": float(trials),
         "distinct_constraint_sets": float(keys),
-        "bulk_first_s": statistics.median(first),
+        "bulk_scan_s": first[0],
+        "bulk_first_s": statistics.median(first[1:]),
         "bulk_warm_s": warm_median,
         "bulk_per_trial_us": warm_median / trials * 1e6,
         "pyshacl_first_validation_s": warm_up,
@@ -83,14 +88,15 @@ def main() -> None:
     """Measure one store and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="an ingested store")
-    parser.add_argument("--repeat", type=int, default=3, help="fresh TrialGraph objects (first matches)")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh TrialGraph objects after the scan")
     parser.add_argument("--sample", type=int, default=12, help="trials validated by pySHACL")
     args = parser.parse_args()
     trials = len(TrialGraph(args.store, read_only=True).trial_ids())
     figures = measure_matching(args.store, trials, args.repeat, args.sample)
     sets = figures["distinct_constraint_sets"]
     print(f"store {args.store}: {trials:,} trials, {sets:,.0f} distinct constraint sets")
-    print(f"  bulk matcher, first match (scan + evaluation): {figures['bulk_first_s']:.3f} s")
+    print(f"  bulk matcher, first match, no kept scan:       {figures['bulk_scan_s']:.3f} s")
+    print(f"  bulk matcher, first match, kept scan:          {figures['bulk_first_s']:.3f} s")
     print(
         f"  bulk matcher, warm match (evaluation):         {figures['bulk_warm_s']:.3f} s"
         f" = {figures['bulk_per_trial_us']:.2f} us per trial"

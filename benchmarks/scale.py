@@ -436,8 +436,10 @@ def measure_queries(
         out["rdflib"] = {"skipped": f"{why}: rdflib in memory not measured"}
         return out
     spec = work / f"rdflib-{label(n)}.json"
-    rdflib_runs = 3 if n <= 1000 and not args.quick else 1
-    limit = args.rdflib_limit
+    # One run per query: rdflib is the baseline, and its slow queries take the limit anyway; the limit
+    # is shorter at 1,000 trials, where no target is set on the speed-up.
+    rdflib_runs = 1
+    limit = args.rdflib_limit or (10 if n <= 1000 else 20)
     spec.write_text(
         json.dumps(
             {
@@ -754,18 +756,20 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
                 lines.append(f"| {n:,} | {key} | {value:,.6g} |")
         lines += [
             "",
-            "One patient against all trials, target < 2 s at 100,000: the first match reads every "
-            "trial's eligibility index, the warm match only evaluates (index already read).",
+            "One patient against all trials, target < 2 s at 100,000. *Scan*: the first match of a "
+            "store with no kept scan (after a write), which reads every trial's eligibility index and "
+            "keeps what it read beside the store; *first*: the first match of a new process, which reads "
+            "the kept scan; *warm*: the same object's next patient, which only evaluates.",
             "",
-            "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | first match | warm match |",
-            "|---|---|---|---|",
+            "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | scan | first match | warm match |",
+            "|---|---|---|---|---|",
         ]
         for n, m in matched:
             fig = m.get("figures", {})
             ratio = fig.get("pyshacl_over_bulk_per_trial")
             ratio_text = "—" if ratio is None else f"{ratio:,.0f}× {verdict(ratio >= TARGETS['match_ratio'])}"
             cells = []
-            for key in ("bulk_first_s", "bulk_warm_s"):
+            for key in ("bulk_scan_s", "bulk_first_s", "bulk_warm_s"):
                 value = fig.get(key)
                 if value is None:
                     cells.append("—")
@@ -773,7 +777,7 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
                     cells.append(f"{value:.2f} s {verdict(value * FULL_SIZE / n < TARGETS['match_s_100k'])}")
                 else:
                     cells.append(f"{value:.2f} s (projected to 100,000: {value * FULL_SIZE / n:.1f} s)")
-            lines.append(f"| {n:,} | {ratio_text} | {cells[0]} | {cells[1]} |")
+            lines.append(f"| {n:,} | {ratio_text} | {' | '.join(cells)} |")
     else:
         notes = sorted({m.get("note", "not measured") for _, m in matched})
         lines += [f"**Not available** in this run: {'; '.join(notes)}."]
@@ -916,7 +920,14 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
                 ("pyshacl_per_trial_s", 1e6, "baseline: pySHACL"),
             ),
         ),
-        (axes[1], (("bulk_first_s", 1.0, "first match"), ("bulk_warm_s", 1.0, "warm match"))),
+        (
+            axes[1],
+            (
+                ("bulk_scan_s", 1.0, "scan (no kept scan)"),
+                ("bulk_first_s", 1.0, "first match"),
+                ("bulk_warm_s", 1.0, "warm match"),
+            ),
+        ),
     ):
         for key, factor, name in lines_:
             drawn |= line(ax, ("matching", "figures", key), "o-", factor, label=name)
@@ -1006,7 +1017,9 @@ def main(argv: list[str] | None = None) -> int:
         "an hour here); above it the ingest runs once, alone",
     )
     parser.add_argument("--rdflib-max", type=int, default=10_000, help="largest N measured on rdflib")
-    parser.add_argument("--rdflib-limit", type=int, default=20, help="seconds per rdflib query, at most")
+    parser.add_argument(
+        "--rdflib-limit", type=int, default=0, help="seconds per rdflib query (default: 10 at 1,000, else 20)"
+    )
     parser.add_argument("--rdflib-budget", type=int, default=300, help="seconds for all rdflib queries per N")
     parser.add_argument("--quick", action="store_true", help="one run of everything: a smoke test")
     parser.add_argument("--push", action="store_true", help="include benchmarks/push_export.py figures")
