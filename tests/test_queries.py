@@ -228,6 +228,7 @@ def test_criteria_coverage(graph: TrialGraph) -> None:
     # free text; inclusion 1 (KPS) is computable
     hcc = got[HCC]["not_computable"].split(" | ")
     assert "inclusion 5" in hcc and "inclusion 8" in hcc and "inclusion 1" not in hcc
+    assert hcc.index("inclusion 5") < hcc.index("inclusion 8")  # in criterion order
     assert got[HCC]["criteria"] == 23 and 0 < got[HCC]["coverage"] < 1
 
 

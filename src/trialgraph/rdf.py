@@ -380,6 +380,13 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
             for target in targets:
                 w.add(node, tg("givesIntervention"), target)
     numbers = trial.criterion_numbers()
+    if trial.criteria:
+        # derived for the coverage query: counts it would otherwise read from every criterion
+        free_text = [f"{c.kind} {numbers[(c.kind, c.ordinal)]}" for c in trial.criteria if not c.constraints]
+        w.add(t, tg("criteriaCount"), _literal(len(trial.criteria), "int"))
+        w.add(t, tg("computableCriteriaCount"), _literal(len(trial.criteria) - len(free_text), "int"))
+        if free_text:
+            w.add(t, tg("freeTextCriteria"), ox.Literal(" | ".join(free_text)))
     for c in trial.criteria:
         node = w.child(t, "hasCriterion", criterion_path(c), _criterion_class(c.kind), c, _CRITERION_FIELDS)
         w.add(node, tg("criterionNumber"), ox.Literal(numbers[(c.kind, c.ordinal)]))
