@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,14 @@ def test_the_scan_is_kept_beside_the_store_for_the_next_process(
     with caplog.at_level("WARNING"):
         assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
     assert "ignoring the match cache" in caplog.text
+
+    # the right stamp, readable, but a key without its constraint set: made anew, not trusted
+    kept = json.loads((tmp_path / "store" / CACHE_FILE).read_text())
+    assert kept["stamp"] == stamp and kept["sets"]
+    del kept["sets"][next(iter(kept["sets"]))]
+    (tmp_path / "store" / CACHE_FILE).write_text(json.dumps(kept))
+    caplog.clear()
+    damaged = TrialGraph(tmp_path / "store", read_only=True)
+    with caplog.at_level("WARNING"):
+        assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
+    assert "a key without its constraint set" in caplog.text

@@ -67,10 +67,6 @@ class _Indexed:
     title: str | None
     entries: str | None = None  # the index literal; read from the store when the criteria are wanted
 
-    @property
-    def heading(self) -> tuple[str | None, str | None]:
-        return self.nct_id, self.title
-
 
 class BulkMatcher:
     """Matches patients against the trials of one store through their eligibility indexes.
@@ -212,6 +208,8 @@ class BulkMatcher:
             ]
             missing = {k for k in data["sets"] if k not in self.constraint_sets}
             self._add_constraint_sets({k: data["sets"][k] for k in missing})
+            if not self.constraint_sets.keys() >= set(data["keys"]):
+                raise ValueError("a key without its constraint set")
             unindexed = [str(g) for g in data["unindexed"]]
         except FileNotFoundError:
             return None
@@ -227,7 +225,12 @@ class BulkMatcher:
             return
         number: dict[str, int] = {}
         trials = [
-            [item.trial[len(TRIAL) :], [number.setdefault(k, len(number)) for k in item.keys], *item.heading]
+            [
+                item.trial[len(TRIAL) :],
+                [number.setdefault(k, len(number)) for k in item.keys],
+                item.nct_id,
+                item.title,
+            ]
             for item in indexed
         ]
         data = {
