@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from trialgraph import ingest, rdf
+from trialgraph import extract, ingest, rdf
 from trialgraph.model import (
     AgeConstraint,
     Arm,
@@ -178,6 +178,23 @@ def test_names_link_to_the_concepts_they_mention(seeds_dir: Path) -> None:
         if q.predicate == ox.NamedNode(TG + "nameMentions") and q.subject in arm_labels:
             mentions.setdefault(arm_labels[q.subject], set()).add(q.object.value)
     assert mentions == {"SBRT Arm": {TGC + "SBRT"}}
+
+
+def test_each_constraint_quotes_its_criterion(seeds_dir: Path) -> None:
+    # seed 002 (NCT06592612) exclusion 1: "Received first-line treatment other than bevacizumab ..."
+    (trial,) = ingest.read_paths([seeds_dir / "002_e100751488679964.txt"])
+    assert isinstance(trial, Trial)
+    extract.extract_trial(trial)
+    quads = rdf.trial_quads(trial)
+    value = {(q.subject, q.predicate.value): q.object.value for q in quads}
+    quotes = {q.subject: q.object.value for q in quads if q.predicate.value == TG + "criterionQuote"}
+    constraints = {q.object: q.subject for q in quads if q.predicate.value == TG + "hasConstraint"}
+    assert constraints and set(quotes) == set(constraints)
+    for constraint, criterion in constraints.items():
+        kind = "inclusion" if "/criterion/inclusion-" in criterion.value else "exclusion"
+        number, text = value[criterion, TG + "criterionNumber"], value[criterion, TG + "text"]
+        assert quotes[constraint] == f"{kind} {number}: {text}"
+    assert any(q.startswith("exclusion 1: Received first-line treatment other than bevacizumab") for q in quotes.values())
 
 
 def test_name_mentions_are_whole_words_of_any_label_kind() -> None:

@@ -393,8 +393,9 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
         w.add(node, tg("computable"), _literal(bool(c.constraints), "bool"))
         if c.parent is not None:
             w.add(node, tg("partOfCriterion"), w.node(f"criterion/{c.kind}-{c.parent}"))
+        quote = ox.Literal(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
         for k, constraint in enumerate(c.constraints, 1):
-            _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint)
+            _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint, quote)
     index = eligibility_index.encode(trial)
     w.add(t, tg("eligibilityIndex"), ox.Literal(index.entries))
     w.add(t, tg("constraintSets"), ox.Literal(index.constraint_sets))
@@ -409,10 +410,14 @@ def _criterion_class(kind: str) -> str:
     return "InclusionCriterion" if kind == "inclusion" else "ExclusionCriterion"
 
 
-def _constraint_quads(w: _Writer, criterion: ox.NamedNode, path: str, constraint: Constraint) -> None:
+def _constraint_quads(
+    w: _Writer, criterion: ox.NamedNode, path: str, constraint: Constraint, quote: ox.Literal
+) -> None:
     node = w.node(path)
     w.add(criterion, tg("hasConstraint"), node)
     w.add(node, _TYPE, tg(type(constraint).__name__))
+    # derived for evidence: the criterion as quoted, read in the same lookup as the constraint's facts
+    w.add(node, tg("criterionQuote"), quote)
     w.add(node, tg("spanStart"), _literal(constraint.start, "int"))
     w.add(node, tg("spanEnd"), _literal(constraint.end, "int"))
     w.add(node, tg("spanText"), ox.Literal(constraint.text))
