@@ -433,7 +433,7 @@ def measure_queries(
     spec = work / f"rdflib-{label(n)}.json"
     # One run per query: rdflib is the baseline, and its slow queries take the limit anyway; the limit
     # is shorter at 1,000 trials, where no target is set on the speed-up.
-    limit = args.rdflib_limit or (10 if n <= 1000 else 20)
+    limit = args.rdflib_limit or (5 if n <= 1000 else 10)
     spec.write_text(
         json.dumps(
             {
@@ -752,7 +752,9 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
             "One patient against all trials, target < 2 s at 100,000. *Scan*: the first match of a "
             "store with no kept scan (after a write), which reads every trial's eligibility index and "
             "keeps what it read beside the store; *first*: the first match of a new process, which reads "
-            "the kept scan; *warm*: the same object's next patient, which only evaluates.",
+            "the kept scan; *warm*: the same object's next patient, which only evaluates. pySHACL "
+            "validates a sample of the trials and is stopped at `pyshacl_limit_s`; a stopped run counts "
+            "as the limit (`pyshacl_over_limit`), which leaves the median exact while under half stop.",
             "",
             "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | scan | first match | warm match |",
             "|---|---|---|---|---|",
@@ -760,7 +762,10 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
         for n, m in matched:
             fig = m.get("figures", {})
             ratio = fig.get("pyshacl_over_bulk_per_trial")
-            ratio_text = "—" if ratio is None else f"{ratio:,.0f}× {verdict(ratio >= TARGETS['match_ratio'])}"
+            # pySHACL runs stopped at the limit count as the limit: from half the sample on, a lower bound
+            bound = "≥ " if 2 * fig.get("pyshacl_over_limit", 0) >= fig.get("pyshacl_sampled", 1) else ""
+            passed = verdict(ratio is not None and ratio >= TARGETS["match_ratio"])
+            ratio_text = "—" if ratio is None else f"{bound}{ratio:,.0f}× {passed}"
             cells = []
             for key in ("bulk_scan_s", "bulk_first_s", "bulk_warm_s"):
                 value = fig.get(key)
@@ -1011,7 +1016,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rdflib-max", type=int, default=10_000, help="largest N measured on rdflib")
     parser.add_argument(
-        "--rdflib-limit", type=int, default=0, help="seconds per rdflib query (default: 10 at 1,000, else 20)"
+        "--rdflib-limit", type=int, default=0, help="seconds per rdflib query (default: 5 at 1,000, else 10)"
     )
     parser.add_argument("--rdflib-budget", type=int, default=300, help="seconds for all rdflib queries per N")
     parser.add_argument("--quick", action="store_true", help="one run of everything: a smoke test")

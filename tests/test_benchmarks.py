@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +15,13 @@ import pytest
 
 from trialgraph import extract, pipeline
 from trialgraph.api import TrialGraph
+from trialgraph.eligibility.validate import validate_trial
 from trialgraph.errors import InputError
 from trialgraph.ingest import read_file
 from trialgraph.model import Trial
 from trialgraph.namespaces import TRIAL
 from trialgraph.rdf import INGEST_TIME
-from trialgraph.resources import SHARED_DATA_DIR
+from trialgraph.resources import EXAMPLES_DIR, SHARED_DATA_DIR
 from trialgraph.store import TrialStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +32,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _corpus_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_corpus", BENCH / "corpus.py")
+def _bench_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
@@ -40,7 +42,7 @@ def _corpus_module() -> ModuleType:
 
 
 def test_corpus_is_deterministic_and_readable(tmp_path: Path) -> None:
-    corpus = _corpus_module()
+    corpus = _bench_module("corpus")
     sources = corpus.load_sources()
     a = corpus.write_corpus(20, tmp_path / "a", seed=3, page_size=8, sources=sources)
     b = corpus.write_corpus(20, tmp_path / "b", seed=3, page_size=8, sources=sources)
@@ -85,6 +87,21 @@ def test_scale_benchmark_tiny_run(tmp_path: Path) -> None:
     assert (BENCH / "RESULTS.md").resolve() != (out / "RESULTS.md").resolve()
 
 
+def test_pyshacl_baseline_stops_at_its_limit_and_keeps_the_verdict() -> None:
+    matching = _bench_module("matching")
+    tg = TrialGraph(None)
+    assert tg.ingest([EXAMPLES_DIR / "trials"]).ok
+    patient = matching.example_patients()[0]
+    trials = [tg.trial(t) for t in tg.trial_ids()]
+    trial = max(trials, key=lambda t: sum(len(c.constraints) for c in t.criteria))
+    handler = signal.getsignal(signal.SIGALRM)
+    result, seconds = matching.capped_validation(patient, trial, 120.0)
+    assert result is not None and result.verdict == validate_trial(patient, trial).verdict
+    assert 0 < seconds < 120
+    assert matching.capped_validation(patient, trial, 0.001) == (None, 0.001)
+    assert signal.getsignal(signal.SIGALRM) == handler
+
+
 # --- the ingest speed-ups keep the graphs and each trial whole ------------------------------------------
 
 G1, G2, P = (ox.NamedNode(f"https://example.org/{x}") for x in ("g1", "g2", "p"))
@@ -112,7 +129,7 @@ def test_replace_graphs_bulk_loads_new_graphs_and_replaces_known_ones() -> None:
 def test_batched_ingest_gives_the_graphs_of_one_trial_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    corpus = _corpus_module()
+    corpus = _bench_module("corpus")
     files = corpus.write_corpus(23, tmp_path / "corpus", seed=5, page_size=10)
     monkeypatch.setattr(pipeline, "WRITE_TRIALS", 4)  # several batches, written by the writer thread
     batched = TrialGraph(tmp_path / "store")

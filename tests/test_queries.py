@@ -72,7 +72,8 @@ def test_oligoprogression_prior_therapy_flagship(graph: TrialGraph) -> None:
     (hcc,) = [r for r in rows(graph, "oligoprogression-prior-therapy") if r["trial"] == HCC]
     assert "permitted by inclusion 3" in hcc["evidence"] and "permitted by exclusion 1" in hcc["evidence"]
     # the quote carries the criterion's text, exclusion 1 as the record words it
-    assert "by exclusion 1: Received first-line treatment other than bevacizumab combined with" in hcc["evidence"]
+    quote = "by exclusion 1: Received first-line treatment other than bevacizumab combined with"
+    assert quote in hcc["evidence"]
     # exclusion 7: "any other antitumor drug therapy ... within 3 months" is a washout: conditional
     assert "conditional by exclusion 7" in hcc["evidence"]
     assert hcc["title"].startswith("Second-line Systemic Therapy Combined with SBRT")

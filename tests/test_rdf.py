@@ -194,7 +194,8 @@ def test_each_constraint_quotes_its_criterion(seeds_dir: Path) -> None:
         kind = "inclusion" if "/criterion/inclusion-" in criterion.value else "exclusion"
         number, text = value[criterion, TG + "criterionNumber"], value[criterion, TG + "text"]
         assert quotes[constraint] == f"{kind} {number}: {text}"
-    assert any(q.startswith("exclusion 1: Received first-line treatment other than bevacizumab") for q in quotes.values())
+    wording = "exclusion 1: Received first-line treatment other than bevacizumab"
+    assert any(q.startswith(wording) for q in quotes.values())
 
 
 def test_name_mentions_are_whole_words_of_any_label_kind() -> None:

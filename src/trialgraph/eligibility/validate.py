@@ -197,10 +197,13 @@ def validate_patient(
     return validate_patients([patient], trials, vocabulary)[patient.id]
 
 
-def timed_validation(patient: Patient, trial: Trial, vocabulary: Vocabulary | None = None) -> float:
-    """Seconds pySHACL takes to validate one patient against one trial (shapes built beforehand)."""
+def timed_validation(
+    patient: Patient, trial: Trial, vocabulary: Vocabulary | None = None
+) -> tuple[TrialResult, float]:
+    """One trial's verdict by pySHACL and the seconds its validation took (shapes built beforehand)."""
     vocab = vocabulary or Vocabulary.default()
     shapes = cached_shapes(trial, vocab)
     start = time.perf_counter()
-    findings(data_graph([patient], vocab), shapes)
-    return time.perf_counter() - start
+    found = findings(data_graph([patient], vocab), shapes)
+    seconds = time.perf_counter() - start
+    return trial_result(trial, found), seconds
