@@ -244,6 +244,7 @@ def test_washout_windows(graph: TrialGraph) -> None:
         "exclusion 7",
         13,
     )
+    assert row["text"].startswith("Received any other antitumor drug therapy or local treatment within 3")
     # NCT07268794 exclusion 5 "Major surgery within 4 weeks"; NCT06592612 "local treatment within 3 months"
     surgery = rows(graph, "washout-windows", therapy="tgc:MajorSurgery")
     assert [(r["trial"], r["within_days"]) for r in surgery] == [(CONVERT, 28)]
