@@ -6,14 +6,15 @@ import io
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
 from trialgraph import rdf
-from trialgraph.api import TrialGraph
+from trialgraph.api import IngestReport, TrialGraph
 from trialgraph.errors import NotFoundError
-from trialgraph.namespaces import TRIAL
+from trialgraph.namespaces import TG, TRIAL
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +213,36 @@ def test_provenance_records_version_date_and_ingest_time(tmp_path: Path, shared_
     assert report.trials_unchanged == 1
     (second,) = list(tg.store.query(query))
     assert second["time"] == first["time"], "an unchanged trial keeps the time it was stored"
+
+
+def test_trials_an_earlier_mapping_wrote_are_counted_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from trialgraph import render
+    from trialgraph.resources import EXAMPLES_DIR
+
+    tg = TrialGraph(tmp_path / "store")
+    report = tg.ingest([EXAMPLES_DIR / "trials"])
+    assert (report.trials_stored, report.outdated_trials, tg.outdated_trials()) == (5, 0, 0)
+    # a trial graph as a store written before mapping versions holds it: no version, no evidence quotes
+    graph = ox.NamedNode(TRIAL + "NCT06592612")
+    old = [
+        q
+        for q in tg.store.quads(graph)
+        if q.predicate not in (rdf.MAPPING_VERSION_PROPERTY, ox.NamedNode(TG + "criterionQuote"))
+    ]
+    tg.store.replace_graph(graph, old)
+    assert tg.outdated_trials() == 1
+    stats = tg.stats()
+    assert stats.outdated_trials == 1 and "outdated:      1" in render.stats(stats)
+
+    reader = TrialGraph(tmp_path / "store", read_only=True)
+    with caplog.at_level("WARNING", logger="trialgraph.api"):
+        reader.query("graph-statistics")
+        reader.query("graph-statistics")
+    assert [r.getMessage().split(" trials in ")[0] for r in caplog.records] == ["1"]  # warned once
+
+    again = tg.ingest([EXAMPLES_DIR / "trials"])  # the outdated trial's graph differs: rewritten
+    assert (again.trials_stored, again.outdated_trials, tg.outdated_trials()) == (1, 0, 0)
+    assert "outdated" not in render.ingest_summary(again)
+    assert "outdated trials in the store: 2" in render.ingest_summary(IngestReport(outdated_trials=2))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ DEFAULT_STORE = "trialgraph-store"
 Progress = Callable[[Path], None]
 _PARALLEL_BYTES = 2_000_000
 """Inputs larger than this are extracted in parallel; below it, starting workers costs more than it saves."""
+log = logging.getLogger(__name__)
+
 OPTIMIZE_AFTER = 2_000
 """An ingest that stores at least this many trials compacts the store at its end. Each batch is one bulk
 write that leaves files of its own; compacting them (9 s for 10,000 trials, 150 s for 100,000 on two
@@ -55,6 +58,8 @@ class IngestReport:
     trials_unchanged: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    outdated_trials: int = 0
+    """Trials in the store an earlier mapping wrote, after the ingest (:meth:`TrialGraph.outdated_trials`)."""
 
     @property
     def ok(self) -> bool:
@@ -74,6 +79,7 @@ class Stats:
     quads: int
     by_status: dict[str, int]
     by_phase: dict[str, int]
+    outdated_trials: int = 0
 
 
 def default_store_path() -> str:
@@ -87,6 +93,7 @@ class TrialGraph:
     def __init__(self, store: str | os.PathLike[str] | None = DEFAULT_STORE, read_only: bool = False) -> None:
         self.store = TrialStore(store, read_only=read_only)
         self._bulk: BulkMatcher | None = None
+        self._outdated_checked = False
         if not read_only and not self.store.contains(rdf.ontology_version()):
             self.store.replace_graph(ox.NamedNode(ONTOLOGY_GRAPH), rdf.ontology_quads())
 
@@ -138,7 +145,30 @@ class TrialGraph:
         self.store.flush()
         if report.trials_stored >= OPTIMIZE_AFTER:
             self.store.optimize()
+        report.outdated_trials = self.outdated_trials()
         return report
+
+    def outdated_trials(self) -> int:
+        """How many stored trials an earlier mapping wrote (:data:`~trialgraph.rdf.MAPPING_VERSION`).
+
+        They lack facts the library queries read (``tg:criterionQuote``, ...) until their sources are
+        ingested again; 0 for a store written by this version.
+
+        >>> tg = TrialGraph(None)
+        >>> _ = tg.ingest(["examples/trials"])
+        >>> tg.outdated_trials()
+        0
+        """
+        trials = sum(1 for g in self.store.graphs() if g.value.startswith(TRIAL))
+        versions = [q.object for q in self.store.with_predicate(rdf.MAPPING_VERSION_PROPERTY)]
+        current = len(
+            [
+                v
+                for v in versions
+                if isinstance(v, ox.Literal) and v.value.isdigit() and int(v.value) >= rdf.MAPPING_VERSION
+            ]
+        )
+        return trials - current
 
     def add_trial(self, trial: Trial) -> bool:
         """Store one trial, replacing its earlier graph; False when the graph was already identical.
@@ -187,6 +217,16 @@ class TrialGraph:
         >>> [(r["nct_id"], r["stance"]) for r in rows]
         [('NCT06592612', 'permitted'), (None, 'not_mentioned')]
         """
+        if not self._outdated_checked:  # once per object: a count of two properties
+            self._outdated_checked = True
+            outdated = self.outdated_trials()
+            if outdated:
+                log.warning(
+                    "%d trials in %s were written by an earlier trialgraph and lack facts the library "
+                    "queries read: ingest their sources again",
+                    outdated,
+                    self.store.path or "the store",
+                )
         return QueryResult.from_oxigraph(self.store.query(resolve_query(query).bind(**params)))
 
     def match(
@@ -277,6 +317,7 @@ class TrialGraph:
             quads=self.store.count(),
             by_status=facets["status"],
             by_phase=facets["phase"],
+            outdated_trials=self.outdated_trials(),
         )
 
     def export(

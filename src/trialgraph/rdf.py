@@ -305,6 +305,15 @@ def criterion_iri(trial_id: str, kind: str, ordinal: int) -> str:
     return f"{trial_iri(trial_id)}/criterion/{kind}-{ordinal}"
 
 
+MAPPING_VERSION = 1
+"""The version of the mapping, on every trial node (:data:`MAPPING_VERSION_PROPERTY`). Raise it when
+the mapping adds or changes facts the library queries read: a trial graph an earlier mapping wrote lacks
+them until its source is ingested again, and :meth:`~trialgraph.api.TrialGraph.outdated_trials` counts
+such trials. Version 1 added ``tg:criterionQuote``; stores written before it record no version."""
+
+MAPPING_VERSION_PROPERTY = ox.NamedNode(TG + "mappingVersion")
+"""The predicate of a trial's :data:`MAPPING_VERSION`."""
+
 INGEST_TIME = ox.NamedNode(PROV + "endedAtTime")
 """The predicate of the ingest timestamp: the one quad of a trial graph that changes on every ingest."""
 
@@ -318,6 +327,7 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
     w = _Writer(trial.id)
     t = w.node("")
     w.add(t, _TYPE, tg("ClinicalTrial"))
+    w.add(t, MAPPING_VERSION_PROPERTY, _literal(MAPPING_VERSION, "int"))
     w.fields(t, trial, _TRIAL_FIELDS)
     if trial.url:
         w.add(t, tg("registryPage"), ox.NamedNode(trial.url))

@@ -33,14 +33,20 @@ if TYPE_CHECKING:
 _WIDTH = 100
 
 
+_OUTDATED = "written by an earlier trialgraph: they lack facts the queries read until ingested again"
+
+
 def ingest_summary(report: IngestReport) -> str:
-    """One paragraph: records read, trials stored, unchanged, warnings, errors."""
-    return (
+    """One paragraph: records read, trials stored, unchanged, warnings, errors, outdated trials."""
+    text = (
         f"records read: {report.records_read}\n"
         f"trials stored: {report.trials_stored} (unchanged: {report.trials_unchanged})\n"
         f"warnings: {len(report.warnings)}\n"
         f"errors: {len(report.errors)}"
     )
+    if report.outdated_trials:
+        text += f"\noutdated trials in the store: {report.outdated_trials} ({_OUTDATED})"
+    return text
 
 
 def reasoning(r: ReasoningReport) -> str:
@@ -66,6 +72,8 @@ def stats(s: Stats) -> str:
         f"criteria:      {s.criteria}",
         f"quads:         {s.quads}",
     ]
+    if s.outdated_trials:
+        lines.append(f"outdated:      {s.outdated_trials} ({_OUTDATED})")
     for title, counts in (("by status", s.by_status), ("by phase", s.by_phase)):
         if counts:
             lines.append(f"{title}:")
