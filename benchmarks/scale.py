@@ -153,19 +153,10 @@ def _rdflib_dataset(nquads: Path) -> Any:
     import pyoxigraph as ox
     import rdflib
 
-    xsd_string = "http://www.w3.org/2001/XMLSchema#string"  # rdflib leaves a plain literal's datatype out
+    from trialgraph.results import rdflib_term
+
     ds = rdflib.Dataset(default_union=True)
     graphs: dict[str, Any] = {}
-
-    def term(t: Any) -> Any:
-        if isinstance(t, ox.NamedNode):
-            return rdflib.URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return rdflib.BNode(t.value)
-        if t.language:
-            return rdflib.Literal(t.value, lang=t.language)
-        datatype = t.datatype.value
-        return rdflib.Literal(t.value, datatype=None if datatype == xsd_string else rdflib.URIRef(datatype))
 
     def graph(name: Any) -> Any:
         key = name.value if isinstance(name, ox.NamedNode) else ""
@@ -174,6 +165,7 @@ def _rdflib_dataset(nquads: Path) -> Any:
         return graphs[key]
 
     quads = ox.parse(path=nquads, format=ox.RdfFormat.N_QUADS)
+    term = rdflib_term
     ds.addN((term(q.subject), term(q.predicate), term(q.object), graph(q.graph_name)) for q in quads)
     return ds
 

@@ -18,9 +18,9 @@ import rdflib
 from trialgraph import queries
 from trialgraph.api import TrialGraph
 from trialgraph.errors import TrialgraphError
-from trialgraph.namespaces import TGC, TRIAL, XSD
+from trialgraph.namespaces import TGC, TRIAL
 from trialgraph.queries import ParameterError
-from trialgraph.results import QueryResult
+from trialgraph.results import QueryResult, rdflib_term
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
 
@@ -333,21 +333,9 @@ def dataset(graph: TrialGraph) -> rdflib.Dataset:
     for quad in graph.store.quads():
         assert isinstance(quad.graph_name, ox.NamedNode)
         ds.graph(rdflib.URIRef(quad.graph_name.value)).add(
-            (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
+            (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))
         )
     return ds
-
-
-def _to_rdflib(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == XSD + "string":
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 def _canon(value: Any) -> Any:
@@ -367,7 +355,7 @@ def _canon(value: Any) -> Any:
 
 def _oxigraph_rows(result: QueryResult) -> set[tuple[Any, ...]]:
     return {
-        tuple(_canon(None if t is None else _to_rdflib(t)) for t in (row[v] for v in result.variables))
+        tuple(_canon(None if t is None else rdflib_term(t)) for t in (row[v] for v in result.variables))
         for row in result.rows
     }
 

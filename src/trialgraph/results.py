@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
+import rdflib
 
 from trialgraph.namespaces import PREFIXES, XSD
 
@@ -53,6 +54,23 @@ def python_value(term: Term | None) -> Any:
     except ValueError:
         pass
     return term.value
+
+
+def rdflib_term(term: Term) -> rdflib.term.Identifier:
+    """The same term for rdflib: an xsd:string literal plain, as rdflib's parsers give it.
+
+    >>> rdflib_term(ox.Literal("7", datatype=ox.NamedNode(XSD + "integer"))).toPython()
+    7
+    """
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD + "string":
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 def short(term: Term | None) -> str:
