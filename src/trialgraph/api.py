@@ -35,14 +35,14 @@ from trialgraph.store import TrialStore
 if TYPE_CHECKING:
     from trialgraph.remote import RemoteGraph
 
+log = logging.getLogger(__name__)
+
 DEFAULT_STORE = "trialgraph-store"
 """The store used when neither ``--store`` nor ``TRIALGRAPH_STORE`` names one."""
 
 Progress = Callable[[Path], None]
 _PARALLEL_BYTES = 2_000_000
 """Inputs larger than this are extracted in parallel; below it, starting workers costs more than it saves."""
-log = logging.getLogger(__name__)
-
 OPTIMIZE_AFTER = 2_000
 """An ingest that stores at least this many trials compacts the store at its end. Each batch is one bulk
 write that leaves files of its own; compacting them (9 s for 10,000 trials, 150 s for 100,000 on two
@@ -161,14 +161,8 @@ class TrialGraph:
         """
         trials = sum(1 for g in self.store.graphs() if g.value.startswith(TRIAL))
         versions = [q.object for q in self.store.with_predicate(rdf.MAPPING_VERSION_PROPERTY)]
-        current = len(
-            [
-                v
-                for v in versions
-                if isinstance(v, ox.Literal) and v.value.isdigit() and int(v.value) >= rdf.MAPPING_VERSION
-            ]
-        )
-        return trials - current
+        numbers = [int(v.value) for v in versions if isinstance(v, ox.Literal) and v.value.isdigit()]
+        return trials - sum(1 for n in numbers if n >= rdf.MAPPING_VERSION)
 
     def add_trial(self, trial: Trial) -> bool:
         """Store one trial, replacing its earlier graph; False when the graph was already identical.
