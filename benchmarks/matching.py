@@ -54,15 +54,18 @@ def capped_validation(patient: Patient, trial: Trial, limit: float) -> tuple[Tri
     def over(_signum: int, _frame: object) -> None:
         raise _OverLimit
 
-    # pySHACL is pure Python, so an alarm in the main thread stops it between two bytecodes
+    # pySHACL is pure Python, so an alarm in the main thread stops it between two bytecodes; the alarm
+    # may also fire just before it is disarmed, hence the outer try
     previous = signal.signal(signal.SIGALRM, over)
-    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        return timed_validation(patient, trial)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            return timed_validation(patient, trial)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except _OverLimit:
         return None, limit
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
