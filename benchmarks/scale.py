@@ -165,14 +165,15 @@ def _rdflib_dataset(nquads: Path) -> Any:
         return graphs[key]
 
     quads = ox.parse(path=nquads, format=ox.RdfFormat.N_QUADS)
-    term = rdflib_term
-    ds.addN((term(q.subject), term(q.predicate), term(q.object), graph(q.graph_name)) for q in quads)
+    ds.addN(
+        (rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object), graph(q.graph_name))
+        for q in quads
+    )
     return ds
 
 
 def _child_rdflib(nquads: str, spec: str) -> dict[str, Any]:
     """Load the N-Quads into rdflib and time one run of each query of ``spec`` (JSON: texts, time limit)."""
-
     job = json.loads(Path(spec).read_text())
     start = time.perf_counter()
     ds = _rdflib_dataset(Path(nquads))

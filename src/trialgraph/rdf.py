@@ -403,7 +403,8 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
         w.add(node, tg("computable"), _literal(bool(c.constraints), "bool"))
         if c.parent is not None:
             w.add(node, tg("partOfCriterion"), w.node(f"criterion/{c.kind}-{c.parent}"))
-        quote = ox.Literal(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
+        if c.constraints:
+            quote = ox.Literal(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
         for k, constraint in enumerate(c.constraints, 1):
             _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint, quote)
     index = eligibility_index.encode(trial)
