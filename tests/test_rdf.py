@@ -18,6 +18,7 @@ from trialgraph.model import (
     Intervention,
     LabConstraint,
     MalignancyConstraint,
+    MeshTerm,
     MetastasisSiteConstraint,
     Source,
     TherapyConstraint,
@@ -93,6 +94,31 @@ def _trial_with_constraints() -> Trial:
         interventions=[Intervention("Drug X", "DRUG", arm_labels=["A", "Missing arm"])],
         tags=[TGC + "Oligoprogression"],
     )
+
+
+def test_text_with_quotes_backslashes_and_line_breaks_round_trips() -> None:
+    # the mapping writes N-Quads itself: these are the characters a literal must escape, and others it must not
+    title = 'A "quoted" title \\ with a backslash,\r\na line break, a\ttab, \u00e9, \u2028 and \x00'
+    criterion = Criterion(kind="inclusion", ordinal=1, text='Age \u2265 18 "years"\\n')
+    trial = Trial(id="NCT00000001", source=Source("f", "f", 0, "c"), brief_title=title, criteria=[criterion])
+    back = rdf.trial_from_quads(rdf.trial_quads(trial))
+    assert back.brief_title == title
+    assert back.criteria[0].text == criterion.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"nct_id": "NCT 1"},  # its registry page is not an IRI
+        {"id": "NCT 1"},
+        {"condition_mesh": [MeshTerm("D00 1", "a MeSH ID with a space")]},
+        {"brief_title": "lone \udc80 surrogate"},
+    ],
+)
+def test_a_term_rdf_cannot_hold_is_a_value_error(change: dict[str, object]) -> None:
+    trial = dataclasses.replace(Trial(id="NCT00000001", source=Source("f", "f", 0, "c")), **change)
+    with pytest.raises(ValueError):
+        rdf.trial_nquads(trial)
 
 
 def test_constraints_round_trip_with_every_field() -> None:

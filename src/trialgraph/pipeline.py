@@ -56,14 +56,14 @@ def prepare(trials: list[Trial], ingested_at: dt.datetime) -> list[Prepared]:
     for trial in trials:
         try:
             extract.extract_trial(trial)
-            data = ox.serialize(rdf.trial_quads(trial, ingested_at), format=ox.RdfFormat.N_QUADS)
+            data = rdf.trial_nquads(trial, ingested_at)
         except (ValueError, TypeError) as exc:  # a term the RDF library refuses: report the record
             error = InputError(
                 trial.source.file, f"cannot be stored as RDF: {exc}", trial.source.record_index
             )
             out.append(Prepared(trial.id, tuple(trial.warnings), error=error))
             continue
-        out.append(Prepared(trial.id, tuple(trial.warnings), data or b""))
+        out.append(Prepared(trial.id, tuple(trial.warnings), data))
     return out
 
 

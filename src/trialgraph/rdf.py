@@ -57,15 +57,19 @@ from trialgraph.resources import ONTOLOGY_DIR
 MESH = "http://id.nlm.nih.gov/mesh/"
 """MeSH descriptors, as the NLM publishes them in RDF."""
 
-_TYPE = ox.NamedNode(RDF + "type")
 _LABEL = ox.NamedNode(RDFS + "label")
-_DERIVED_FROM = ox.NamedNode(PROV + "wasDerivedFrom")
-_STRING = ox.NamedNode(XSD + "string")
-_INTEGER = ox.NamedNode(XSD + "integer")
-_DECIMAL = ox.NamedNode(XSD + "decimal")
-_BOOLEAN = ox.NamedNode(XSD + "boolean")
-_DATE = ox.NamedNode(XSD + "date")
-_YEAR_MONTH = ox.NamedNode(XSD + "gYearMonth")
+# The mapping writes N-Quads text, its terms in N-Triples form: building an ox.Quad per fact cost
+# more than half of the mapping's time.
+_TYPE = f"<{RDF}type>"
+_LABEL_REF = f"<{RDFS}label>"
+_DERIVED_FROM = f"<{PROV}wasDerivedFrom>"
+_INTEGER = f"<{XSD}integer>"
+_DECIMAL = f"<{XSD}decimal>"
+_DATE = f"<{XSD}date>"
+_YEAR_MONTH = f"<{XSD}gYearMonth>"
+_DATE_TIME = f"<{XSD}dateTime>"
+_TRUE = f'"true"^^<{XSD}boolean>'
+_FALSE = f'"false"^^<{XSD}boolean>'
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_MONTH_DATE = re.compile(r"^\d{4}-\d{2}$")
 
@@ -74,6 +78,29 @@ _YEAR_MONTH_DATE = re.compile(r"^\d{4}-\d{2}$")
 def tg(local: str) -> ox.NamedNode:
     """The ontology term ``tg:<local>`` (one immutable object per term: mapping builds millions)."""
     return ox.NamedNode(TG + local)
+
+
+@cache
+def _tg_ref(local: str) -> str:
+    """``tg:<local>`` in N-Triples form."""
+    return f"<{TG}{local}>"
+
+
+def _ref(iri: str) -> str:
+    """An IRI the mapping built or the vocabulary holds, in N-Triples form."""
+    return f"<{iri}>"
+
+
+@lru_cache(maxsize=65536)
+def _checked_ref(iri: str) -> str:
+    """An IRI read from a record, in N-Triples form; ValueError when it is not a valid IRI."""
+    return f"<{ox.NamedNode(iri).value}>"
+
+
+def _string(text: str) -> str:
+    """A plain literal in N-Triples form: only quote, backslash, line feed and carriage return escaped."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{text}"'
 
 
 def code_iri(enumeration: str, code: str) -> str:
@@ -236,61 +263,59 @@ def _kind_of_type(hint: Any) -> str:
 # --- model -> quads ----------------------------------------------------------------------------------
 
 
-def _literal(value: Any, kind: str) -> ox.NamedNode | ox.Literal:
+def _literal(value: Any, kind: str) -> str:
+    """A field's value as an N-Triples term: an IRI (a code or an IRI field) or a typed literal."""
     if kind.startswith("code:"):
-        return _code_node(kind[5:], str(value))
+        return _code_ref(kind[5:], str(value))
     if kind == "iri":
-        return ox.NamedNode(str(value))
+        return _checked_ref(str(value))
     if kind == "bool":
-        return ox.Literal("true" if value else "false", datatype=_BOOLEAN)
+        return _TRUE if value else _FALSE
     if kind == "int":
-        return ox.Literal(str(int(value)), datatype=_INTEGER)
+        return f'"{int(value)}"^^{_INTEGER}'
     if kind == "decimal":
         # The lexical form the store keeps ("3", not "3.0"), so a stored graph compares equal.
-        return ox.Literal(format(Decimal(repr(float(value))).normalize(), "f"), datatype=_DECIMAL)
+        return f'"{format(Decimal(repr(float(value))).normalize(), "f")}"^^{_DECIMAL}'
     if kind == "date":
         text = str(value)
         if _FULL_DATE.match(text):
-            return ox.Literal(text, datatype=_DATE)
+            return f'"{text}"^^{_DATE}'
         if _YEAR_MONTH_DATE.match(text):
-            return ox.Literal(text, datatype=_YEAR_MONTH)
-        return ox.Literal(text)
-    return ox.Literal(str(value))
+            return f'"{text}"^^{_YEAR_MONTH}'
+    return _string(str(value))
 
 
 @lru_cache(maxsize=4096)
-def _code_node(enumeration: str, code: str) -> ox.NamedNode:
-    return ox.NamedNode(code_iri(enumeration, code))
+def _code_ref(enumeration: str, code: str) -> str:
+    return _checked_ref(code_iri(enumeration, code))
 
 
 class _Writer:
-    """Collects the quads of one trial graph."""
+    """Collects the N-Quads lines of one trial graph; terms are given in N-Triples form."""
 
     def __init__(self, trial_id: str) -> None:
         self.base = trial_iri(trial_id)
-        self.graph = ox.NamedNode(self.base)
-        self.quads: list[ox.Quad] = []
+        self.graph = _checked_ref(self.base)
+        self.lines: list[str] = []
 
-    def node(self, path: str) -> ox.NamedNode:
-        return ox.NamedNode(f"{self.base}/{path}" if path else self.base)
+    def node(self, path: str) -> str:
+        return f"<{self.base}/{path}>" if path else self.graph
 
-    def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
-        self.quads.append(ox.Quad(s, p, o, self.graph))
+    def add(self, s: str, p: str, o: str) -> None:
+        self.lines.append(f"{s} {p} {o} {self.graph} .\n")
 
-    def fields(self, subject: ox.NamedNode, obj: object, specs: Iterable[_Field]) -> None:
+    def fields(self, subject: str, obj: object, specs: Iterable[_Field]) -> None:
         for spec in specs:
             value = getattr(obj, spec.attr)
             values = value if isinstance(value, list) else [value]
             for v in values:
                 if v is not None and v != "":
-                    self.add(subject, tg(spec.prop), _literal(v, spec.kind))
+                    self.add(subject, _tg_ref(spec.prop), _literal(v, spec.kind))
 
-    def child(
-        self, parent: ox.NamedNode, link: str, path: str, cls: str, obj: object, specs: Iterable[_Field]
-    ) -> ox.NamedNode:
+    def child(self, parent: str, link: str, path: str, cls: str, obj: object, specs: Iterable[_Field]) -> str:
         node = self.node(path)
-        self.add(parent, tg(link), node)
-        self.add(node, _TYPE, tg(cls))
+        self.add(parent, _tg_ref(link), node)
+        self.add(node, _TYPE, _tg_ref(cls))
         self.fields(node, obj, specs)
         return node
 
@@ -324,30 +349,38 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
     With ``ingested_at``, the graph also records the ingest as a PROV activity that used the
     source record and generated the trial (``prov:endedAtTime`` is its time, :data:`INGEST_TIME`).
     """
+    return list(ox.parse(trial_nquads(trial, ingested_at), format=ox.RdfFormat.N_QUADS))
+
+
+def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
+    """:func:`trial_quads` as N-Quads, written directly (the ingest's form: no Python object per quad).
+
+    ValueError when a record gives a term RDF cannot hold (an IRI that is not one, a lone surrogate).
+    """
     w = _Writer(trial.id)
     t = w.node("")
-    w.add(t, _TYPE, tg("ClinicalTrial"))
-    w.add(t, MAPPING_VERSION_PROPERTY, _literal(MAPPING_VERSION, "int"))
+    w.add(t, _TYPE, _tg_ref("ClinicalTrial"))
+    w.add(t, _ref(MAPPING_VERSION_PROPERTY.value), _literal(MAPPING_VERSION, "int"))
     w.fields(t, trial, _TRIAL_FIELDS)
     if trial.url:
-        w.add(t, tg("registryPage"), ox.NamedNode(trial.url))
+        w.add(t, _tg_ref("registryPage"), _checked_ref(trial.url))
     for prop, age in (("minimumAge", trial.minimum_age), ("maximumAge", trial.maximum_age)):
         if age is not None:
-            w.add(t, tg(prop), _literal(age.years, "decimal"))
-            w.add(t, tg(prop + "Stated"), ox.Literal(str(age)))
+            w.add(t, _tg_ref(prop), _literal(age.years, "decimal"))
+            w.add(t, _tg_ref(prop + "Stated"), _string(str(age)))
     source = w.node("source")
     w.add(t, _DERIVED_FROM, source)
-    w.add(source, _TYPE, tg("SourceRecord"))
+    w.add(source, _TYPE, _tg_ref("SourceRecord"))
     w.fields(source, trial.source, _SOURCE_FIELDS)
     if trial.last_update_posted:
-        w.add(source, tg("versionDate"), _literal(trial.last_update_posted, "date"))
+        w.add(source, _tg_ref("versionDate"), _literal(trial.last_update_posted, "date"))
     if ingested_at is not None:
         activity = w.node("ingest")
-        w.add(t, ox.NamedNode(PROV + "wasGeneratedBy"), activity)
-        w.add(activity, _TYPE, ox.NamedNode(PROV + "Activity"))
-        w.add(activity, ox.NamedNode(PROV + "used"), source)
+        w.add(t, _ref(PROV + "wasGeneratedBy"), activity)
+        w.add(activity, _TYPE, _ref(PROV + "Activity"))
+        w.add(activity, _ref(PROV + "used"), source)
         stamp = ingested_at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        w.add(activity, INGEST_TIME, ox.Literal(stamp, datatype=ox.NamedNode(XSD + "dateTime")))
+        w.add(activity, _ref(INGEST_TIME.value), f'"{stamp}"^^{_DATE_TIME}')
     for n, ident in enumerate(trial.identifiers, 1):
         w.child(t, "hasIdentifier", f"identifier/{n}", "TrialIdentifier", ident, _IDENTIFIER_FIELDS)
     if trial.sponsor is not None:
@@ -362,23 +395,23 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
     ):
         for n, term in enumerate(terms, 1):
             # Legacy XML names MeSH terms without their descriptor ID: a node of the trial's own.
-            mesh = ox.NamedNode(MESH + term.id) if term.id else w.node(f"{prop}/{n}")
-            w.add(t, tg(prop), mesh)
-            w.add(mesh, _LABEL, ox.Literal(term.term))
+            mesh = _checked_ref(MESH + term.id) if term.id else w.node(f"{prop}/{n}")
+            w.add(t, _tg_ref(prop), mesh)
+            w.add(mesh, _LABEL_REF, _string(term.term))
     arm_labels = {a.label for a in trial.arms}
     iv_nodes = []
     for n, iv in enumerate(trial.interventions, 1):
         node = w.child(t, "hasIntervention", f"intervention/{n}", "Intervention", iv, _INTERVENTION_FIELDS)
         iv_nodes.append(node)
         for concept in mentioned(iv.name, *iv.other_names):
-            w.add(node, tg("nameMentions"), ox.NamedNode(concept))
+            w.add(node, _tg_ref("nameMentions"), _ref(concept))
         for label in iv.arm_labels:
             if label not in arm_labels:
-                w.add(node, tg("unlinkedArmLabel"), ox.Literal(label))
+                w.add(node, _tg_ref("unlinkedArmLabel"), _string(label))
     for n, arm in enumerate(trial.arms, 1):
         node = w.child(t, "hasArm", f"arm/{n}", "Arm", arm, _ARM_FIELDS)
         for concept in mentioned(arm.label):
-            w.add(node, tg("nameMentions"), ox.NamedNode(concept))
+            w.add(node, _tg_ref("nameMentions"), _ref(concept))
         for name in dict.fromkeys(arm.intervention_names):
             targets = [
                 iv_node
@@ -386,35 +419,35 @@ def trial_quads(trial: Trial, ingested_at: dt.datetime | None = None) -> list[ox
                 if iv.name == name and arm.label in iv.arm_labels
             ]
             if not targets:
-                w.add(node, tg("unlinkedInterventionName"), ox.Literal(name))
+                w.add(node, _tg_ref("unlinkedInterventionName"), _string(name))
             for target in targets:
-                w.add(node, tg("givesIntervention"), target)
+                w.add(node, _tg_ref("givesIntervention"), target)
     numbers = trial.criterion_numbers()
     if trial.criteria:
         # derived for the coverage query: counts it would otherwise read from every criterion
         free_text = [f"{c.kind} {numbers[(c.kind, c.ordinal)]}" for c in trial.criteria if not c.constraints]
-        w.add(t, tg("criteriaCount"), _literal(len(trial.criteria), "int"))
-        w.add(t, tg("computableCriteriaCount"), _literal(len(trial.criteria) - len(free_text), "int"))
+        w.add(t, _tg_ref("criteriaCount"), _literal(len(trial.criteria), "int"))
+        w.add(t, _tg_ref("computableCriteriaCount"), _literal(len(trial.criteria) - len(free_text), "int"))
         if free_text:
-            w.add(t, tg("freeTextCriteria"), ox.Literal(" | ".join(free_text)))
+            w.add(t, _tg_ref("freeTextCriteria"), _string(" | ".join(free_text)))
     for c in trial.criteria:
         node = w.child(t, "hasCriterion", criterion_path(c), _criterion_class(c.kind), c, _CRITERION_FIELDS)
-        w.add(node, tg("criterionNumber"), ox.Literal(numbers[(c.kind, c.ordinal)]))
-        w.add(node, tg("computable"), _literal(bool(c.constraints), "bool"))
+        w.add(node, _tg_ref("criterionNumber"), _string(numbers[(c.kind, c.ordinal)]))
+        w.add(node, _tg_ref("computable"), _literal(bool(c.constraints), "bool"))
         if c.parent is not None:
-            w.add(node, tg("partOfCriterion"), w.node(f"criterion/{c.kind}-{c.parent}"))
+            w.add(node, _tg_ref("partOfCriterion"), w.node(f"criterion/{c.kind}-{c.parent}"))
         if c.constraints:
-            quote = ox.Literal(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
+            quote = _string(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
         for k, constraint in enumerate(c.constraints, 1):
             _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint, quote)
     index = eligibility_index.encode(trial)
-    w.add(t, tg("eligibilityIndex"), ox.Literal(index.entries))
-    w.add(t, tg("constraintSets"), ox.Literal(index.constraint_sets))
+    w.add(t, _tg_ref("eligibilityIndex"), _string(index.entries))
+    w.add(t, _tg_ref("constraintSets"), _string(index.constraint_sets))
     for n, site in enumerate(trial.sites, 1):
         w.child(t, "hasSite", f"site/{n}", "Site", site, _SITE_FIELDS)
     for n, contact in enumerate(trial.contacts, 1):
         w.child(t, "hasContact", f"contact/{n}", "Contact", contact, _CONTACT_FIELDS)
-    return w.quads
+    return "".join(w.lines).encode("utf-8")
 
 
 def _criterion_class(kind: str) -> str:
@@ -422,16 +455,16 @@ def _criterion_class(kind: str) -> str:
 
 
 def _constraint_quads(
-    w: _Writer, criterion: ox.NamedNode, path: str, constraint: Constraint, quote: ox.Literal
+    w: _Writer, criterion: str, path: str, constraint: Constraint, quote: str
 ) -> None:
     node = w.node(path)
-    w.add(criterion, tg("hasConstraint"), node)
-    w.add(node, _TYPE, tg(type(constraint).__name__))
+    w.add(criterion, _tg_ref("hasConstraint"), node)
+    w.add(node, _TYPE, _tg_ref(type(constraint).__name__))
     # derived for evidence: the criterion as quoted, read in the same lookup as the constraint's facts
-    w.add(node, tg("criterionQuote"), quote)
-    w.add(node, tg("spanStart"), _literal(constraint.start, "int"))
-    w.add(node, tg("spanEnd"), _literal(constraint.end, "int"))
-    w.add(node, tg("spanText"), ox.Literal(constraint.text))
+    w.add(node, _tg_ref("criterionQuote"), quote)
+    w.add(node, _tg_ref("spanStart"), _literal(constraint.start, "int"))
+    w.add(node, _tg_ref("spanEnd"), _literal(constraint.end, "int"))
+    w.add(node, _tg_ref("spanText"), _string(constraint.text))
     w.fields(node, constraint, _constraint_fields(type(constraint)))
 
 
