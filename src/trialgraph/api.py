@@ -122,7 +122,7 @@ class TrialGraph:
 
         def trials() -> Iterator[Trial]:
             for file in files:
-                for result in ingest.read_file(file):
+                for result in ingest.read_records(file):
                     report.records_read += 1
                     if isinstance(result, InputError):
                         report.errors.append(result)

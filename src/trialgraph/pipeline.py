@@ -1,9 +1,9 @@
 """The ingest pipeline: records in, each trial extracted and mapped to quads, on every core.
 
-Reading and storing stay in the calling process (the store has one writer); criteria extraction
-and the RDF mapping, most of the work, run in worker processes on batches of trials. A bounded
-number of batches is in flight, so memory does not grow with the corpus, and results come back in
-input order, so an ingest is deterministic whatever the number of workers.
+Reading and storing stay in the calling process (the store has one writer); splitting criteria,
+extracting constraints and the RDF mapping, most of the work, run in worker processes on batches of
+trials. A bounded number of batches is in flight, so memory does not grow with the corpus, and
+results come back in input order, so an ingest is deterministic whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from trialgraph import extract, rdf
+from trialgraph import extract, ingest, rdf
 from trialgraph.errors import InputError
 from trialgraph.model import Trial
 from trialgraph.namespaces import trial_iri
@@ -51,10 +51,11 @@ class Prepared:
 
 
 def prepare(trials: list[Trial], ingested_at: dt.datetime) -> list[Prepared]:
-    """Extract constraints from each trial and map it to quads; a trial that cannot be mapped is an error."""
+    """Finish each trial as read, extract its constraints, map it to N-Quads; unmappable: an error."""
     out = []
     for trial in trials:
         try:
+            ingest.finish(trial)
             extract.extract_trial(trial)
             data = rdf.trial_nquads(trial, ingested_at)
         except (ValueError, TypeError) as exc:  # a term the RDF library refuses: report the record

@@ -108,6 +108,15 @@ def _read_bounded(path: str | os.PathLike[str], file: str) -> bytes | InputError
 
 def read_file(path: str | os.PathLike[str]) -> Iterator[RecordResult]:
     """Every record in one file, each a finished ``Trial`` or an ``InputError``."""
+    for result in read_records(path):
+        yield result if isinstance(result, InputError) else finish(result)
+
+
+def read_records(path: str | os.PathLike[str]) -> Iterator[RecordResult]:
+    """Every record in one file as read: a ``Trial`` before :func:`finish`, or an ``InputError``.
+
+    The ingest finishes trials in its worker processes: splitting criteria is a third of reading.
+    """
     file = str(path)
     data = _read_bounded(path, file)
     if isinstance(data, InputError):
@@ -118,8 +127,7 @@ def read_file(path: str | os.PathLike[str]) -> Iterator[RecordResult]:
     except InputError as exc:
         yield exc
         return
-    for result in _READERS[fmt](data, file):
-        yield result if isinstance(result, InputError) else finish(result)
+    yield from _READERS[fmt](data, file)
 
 
 def read_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[RecordResult]:
