@@ -101,8 +101,10 @@ def test_a_large_ingest_compacts_the_store_without_changing_it(
     assert compactions == []  # 5 trials, under OPTIMIZE_AFTER
     monkeypatch.setattr(trialgraph.api, "OPTIMIZE_AFTER", 5)
     compacted = TrialGraph(tmp_path / "compacted")
-    assert compacted.ingest([seeds_dir]).trials_stored == 5
+    stages: list[str] = []
+    assert compacted.ingest([seeds_dir], stage=stages.append).trials_stored == 5
     assert compactions == [tmp_path / "compacted"]
+    assert stages == ["compacting the store after 5 new trials"]
     assert compacted.ingest([seeds_dir]).trials_stored == 0  # nothing stored: no compaction
     assert len(compactions) == 1
 

@@ -97,7 +97,7 @@ def _trial_with_constraints() -> Trial:
 
 
 def test_text_with_quotes_backslashes_and_line_breaks_round_trips() -> None:
-    # the mapping writes N-Quads itself: these are the characters a literal must escape, and others it must not
+    # the mapping writes N-Quads itself: the characters a literal must escape, and some it must not
     title = 'A "quoted" title \\ with a backslash,\r\na line break, a\ttab, \u00e9, \u2028 and \x00'
     criterion = Criterion(kind="inclusion", ordinal=1, text='Age \u2265 18 "years"\\n')
     trial = Trial(id="NCT00000001", source=Source("f", "f", 0, "c"), brief_title=title, criteria=[criterion])

@@ -102,6 +102,7 @@ class TrialGraph:
         paths: Iterable[str | os.PathLike[str]],
         progress: Progress | None = None,
         workers: int | None = None,
+        stage: Callable[[str], None] | None = None,
     ) -> IngestReport:
         """Read every record under ``paths``, extract constraints, and store each trial in its own graph.
 
@@ -109,6 +110,8 @@ class TrialGraph:
         else one); reading and storing stay here, each batch of new trials stored in one atomic
         bulk write (each trial whole or not at all), a trial already stored in its own transaction.
         An ingest that stores :data:`OPTIMIZE_AFTER` trials or more compacts the store at its end.
+        ``progress`` is called after each file is read; ``stage`` is told of a long step after the
+        last one ("compacting the store ...": minutes for 100,000 trials).
 
         >>> report = TrialGraph(None).ingest(["examples/trials"])
         >>> report.records_read, report.trials_stored, report.ok
@@ -144,6 +147,8 @@ class TrialGraph:
             report.warnings.extend((item.trial_id, w) for w in item.warnings)
         self.store.flush()
         if report.trials_stored >= OPTIMIZE_AFTER:
+            if stage is not None:
+                stage(f"compacting the store after {report.trials_stored:,} new trials")
             self.store.optimize()
         report.outdated_trials = self.outdated_trials()
         return report

@@ -92,11 +92,15 @@ def ingest_cmd(obj: Context, paths: tuple[str, ...]) -> None:
     """
     tg = obj.graph()
     files = list(ingest.iter_files(paths))
+
+    def stage(text: str) -> None:
+        click.echo(f"{text} ...", err=True)
+
     if len(files) >= _PROGRESS_MIN_FILES and sys.stderr.isatty():
         with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
-            report = tg.ingest(files, progress=lambda _f: bar.update(1))
+            report = tg.ingest(files, progress=lambda _f: bar.update(1), stage=stage)
     else:
-        report = tg.ingest(files)
+        report = tg.ingest(files, stage=stage)
     for trial_id, warning in report.warnings:
         click.echo(f"warning: {trial_id}: {warning}", err=True)
     for error in report.errors:

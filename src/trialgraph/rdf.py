@@ -454,9 +454,7 @@ def _criterion_class(kind: str) -> str:
     return "InclusionCriterion" if kind == "inclusion" else "ExclusionCriterion"
 
 
-def _constraint_quads(
-    w: _Writer, criterion: str, path: str, constraint: Constraint, quote: str
-) -> None:
+def _constraint_quads(w: _Writer, criterion: str, path: str, constraint: Constraint, quote: str) -> None:
     node = w.node(path)
     w.add(criterion, _tg_ref("hasConstraint"), node)
     w.add(node, _TYPE, _tg_ref(type(constraint).__name__))
