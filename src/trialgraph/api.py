@@ -110,8 +110,8 @@ class TrialGraph:
         else one); reading and storing stay here, each batch of new trials stored in one atomic
         bulk write (each trial whole or not at all), a trial already stored in its own transaction.
         An ingest that stores :data:`OPTIMIZE_AFTER` trials or more compacts the store at its end.
-        ``progress`` is called after each file is read; ``stage`` is told of a long step after the
-        last one ("compacting the store ...": minutes for 100,000 trials).
+        ``progress`` is called after each file is read; ``stage`` is told when a long step follows
+        the reading ("compacting the store after ...": minutes for 100,000 trials).
 
         >>> report = TrialGraph(None).ingest(["examples/trials"])
         >>> report.records_read, report.trials_stored, report.ok
