@@ -18,7 +18,7 @@ import rdflib
 from trialgraph import queries
 from trialgraph.api import TrialGraph
 from trialgraph.errors import TrialgraphError
-from trialgraph.namespaces import TGC, TRIAL
+from trialgraph.namespaces import TG, TGC, TRIAL
 from trialgraph.queries import ParameterError
 from trialgraph.results import QueryResult, rdflib_term
 
@@ -310,6 +310,10 @@ def test_trials_accepting_performance_status(graph: TrialGraph) -> None:
 def test_graph_statistics_and_status(graph: TrialGraph) -> None:
     (stats,) = rows(graph, "graph-statistics")
     assert stats["trials"] == 5
+    # the criteria are summed from each trial's derived count: the same as counting the criteria
+    criteria = {q.object for q in graph.store.with_predicate(ox.NamedNode(TG + "hasCriterion"))}
+    arms = {q.object for q in graph.store.with_predicate(ox.NamedNode(TG + "hasArm"))}
+    assert stats["criteria"] == len(criteria) > 0 and stats["arms"] == len(arms) > 0
     facets = {
         (r["facet"], r["value"].rsplit("-", 1)[-1]): r["trials"]
         for r in rows(graph, "trials-by-status-and-phase")
