@@ -57,12 +57,14 @@ from trialgraph.resources import ONTOLOGY_DIR
 MESH = "http://id.nlm.nih.gov/mesh/"
 """MeSH descriptors, as the NLM publishes them in RDF."""
 
-_LABEL = ox.NamedNode(RDFS + "label")
 # The mapping writes N-Quads text, its terms in N-Triples form: building an ox.Quad per fact cost
 # more than half of the mapping's time.
 _TYPE = f"<{RDF}type>"
-_LABEL_REF = f"<{RDFS}label>"
+_LABEL = f"<{RDFS}label>"
 _DERIVED_FROM = f"<{PROV}wasDerivedFrom>"
+_GENERATED_BY = f"<{PROV}wasGeneratedBy>"
+_USED = f"<{PROV}used>"
+_ACTIVITY = f"<{PROV}Activity>"
 _INTEGER = f"<{XSD}integer>"
 _DECIMAL = f"<{XSD}decimal>"
 _DATE = f"<{XSD}date>"
@@ -376,9 +378,9 @@ def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
         w.add(source, _tg_ref("versionDate"), _literal(trial.last_update_posted, "date"))
     if ingested_at is not None:
         activity = w.node("ingest")
-        w.add(t, _ref(PROV + "wasGeneratedBy"), activity)
-        w.add(activity, _TYPE, _ref(PROV + "Activity"))
-        w.add(activity, _ref(PROV + "used"), source)
+        w.add(t, _GENERATED_BY, activity)
+        w.add(activity, _TYPE, _ACTIVITY)
+        w.add(activity, _USED, source)
         stamp = ingested_at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         w.add(activity, _ref(INGEST_TIME.value), f'"{stamp}"^^{_DATE_TIME}')
     for n, ident in enumerate(trial.identifiers, 1):
@@ -397,7 +399,7 @@ def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
             # Legacy XML names MeSH terms without their descriptor ID: a node of the trial's own.
             mesh = _checked_ref(MESH + term.id) if term.id else w.node(f"{prop}/{n}")
             w.add(t, _tg_ref(prop), mesh)
-            w.add(mesh, _LABEL_REF, _string(term.term))
+            w.add(mesh, _LABEL, _string(term.term))
     arm_labels = {a.label for a in trial.arms}
     iv_nodes = []
     for n, iv in enumerate(trial.interventions, 1):
@@ -557,7 +559,7 @@ def trial_from_quads(quads: Iterable[ox.Quad]) -> Trial:
         terms = [
             MeshTerm(
                 m.value[len(MESH) :] if m.value.startswith(MESH) else "",
-                r.props[m.value][_LABEL.value][0].value,
+                r.props[m.value][RDFS + "label"][0].value,
             )
             for m in r.objects(t, prop)
         ]
