@@ -7,6 +7,7 @@ nasopharyngeal carcinoma trial, TG-DC99C5F5B9F2 is MEDCARE.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from trialgraph import queries
+from trialgraph import pipeline, queries
 from trialgraph.api import TrialGraph
 from trialgraph.errors import TrialgraphError
+from trialgraph.model import Age, Source, Trial
 from trialgraph.namespaces import TG, TGC, TRIAL
 from trialgraph.queries import ParameterError
 from trialgraph.results import QueryResult, rdflib_term
@@ -195,6 +197,58 @@ def test_trials_open_to_age_and_sex(graph: TrialGraph) -> None:
         CONVERT,
         NPC,
     }
+
+
+@pytest.fixture(scope="module")
+def one_end_per_criterion() -> TrialGraph:
+    """Two trials written for this test whose age criteria each state one end of the range.
+
+    NCT00000002: registry minimum 18 and no maximum; inclusion 1 "Age ≥ 18 years", inclusion 2
+    "Age < 65 years", exclusion 1 "Older than 75 years". NCT00000003: no registry ages; inclusion 1
+    "Aged 20 years or older", inclusion 2 "Age ≤ 70 years". Each criterion is read by the real
+    extraction and mapping, one constraint per criterion, each without the other end.
+    """
+    texts = {
+        "NCT00000002": (
+            Age(18, "year"),
+            "Inclusion Criteria:\n\n* Age ≥ 18 years\n* Age < 65 years\n\n"
+            "Exclusion Criteria:\n\n* Older than 75 years\n",
+        ),
+        "NCT00000003": (None, "Inclusion Criteria:\n\n* Aged 20 years or older\n* Age ≤ 70 years\n"),
+    }
+    tg = TrialGraph(None)
+    for nct_id, (minimum, text) in texts.items():
+        trial = Trial(
+            id=nct_id,
+            source=Source("ctgov-json", "test", 0, "sha256:00"),
+            nct_id=nct_id,
+            brief_title=f"Age test {nct_id}",
+            eligibility_text=text,
+            minimum_age=minimum,
+        )
+        (prepared,) = pipeline.prepare([trial], dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        assert prepared.error is None
+        tg.store.replace_graph(ox.NamedNode(TRIAL + nct_id), prepared.quads())
+    return tg
+
+
+def test_age_bounds_stated_one_end_per_criterion(one_end_per_criterion: TrialGraph) -> None:
+    # pyoxigraph leaves MAX and MIN unbound over a group holding an unbound value: a constraint without
+    # a maximum once hid the other constraint's maximum (and let older patients through)
+    tg = one_end_per_criterion
+    summary = {r["trial"]: (r["min_age"], r["max_age"]) for r in rows(tg, "eligibility-summary")}
+    # NCT00000002: registry minimum 18; the tightest criteria maximum is 65 (inclusion 2)
+    assert summary == {"NCT00000002": (18, 65), "NCT00000003": (20, 70)}
+
+    def open_to(age: float) -> set[str]:
+        return {r["trial"] for r in rows(tg, "trials-open-to-age-and-sex", age=age)}
+
+    assert open_to(64.5) == {"NCT00000002", "NCT00000003"}
+    assert open_to(65) == {"NCT00000003"}  # "< 65" excludes 65; "≤ 70" admits it
+    assert open_to(70) == {"NCT00000003"}
+    assert open_to(70.5) == set()
+    assert open_to(19) == {"NCT00000002"}  # NCT00000003 asks for 20 or older
+    assert open_to(17) == set()  # the registry minimum of 18 (no age criterion is read for it)
 
 
 def test_lab_thresholds(graph: TrialGraph) -> None:
