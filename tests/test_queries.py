@@ -226,7 +226,7 @@ def one_end_per_criterion() -> TrialGraph:
             eligibility_text=text,
             minimum_age=minimum,
         )
-        (prepared,) = pipeline.prepare([trial], dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        (prepared,) = pipeline.prepare([trial], dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         assert prepared.error is None
         tg.store.replace_graph(ox.NamedNode(TRIAL + nct_id), prepared.quads())
     return tg

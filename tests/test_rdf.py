@@ -96,6 +96,24 @@ def _trial_with_constraints() -> Trial:
     )
 
 
+def test_a_decimal_with_many_places_is_a_number_the_store_compares() -> None:
+    # "age < 48 hours" is 2/365.25 years, whose shortest float form has 19 digits after the point: one
+    # more than pyoxigraph's xsd:decimal holds, and such a literal is invalid there (no comparison,
+    # MIN or MAX reads it)
+    text = "age <48 hours"
+    criterion = Criterion("inclusion", 1, text, start=0, end=len(text))
+    criterion.constraints = [AgeConstraint("inclusion", 1, 0, len(text), text, max_years=2 / 365.25)]
+    trial = Trial(id="NCT00000001", source=Source("f", "f", 0, "c"), criteria=[criterion])
+    store = ox.Store()
+    store.extend(rdf.trial_quads(trial))
+    query = f"SELECT ?v WHERE {{ GRAPH ?g {{ ?k <{TG}maxYears> ?v FILTER(?v < 0.0055 && ?v > 0.0054) }} }}"
+    (row,) = list(store.query(query))
+    assert abs(float(row[0].value) - 2 / 365.25) <= 1e-18
+    (back,) = rdf.trial_from_quads(rdf.trial_quads(trial)).criteria[0].constraints
+    assert isinstance(back, AgeConstraint) and back.max_years is not None
+    assert abs(back.max_years - 2 / 365.25) <= 1e-18  # kept to 18 places: exact to a nanosecond
+
+
 def test_text_with_quotes_backslashes_and_line_breaks_round_trips() -> None:
     # the mapping writes N-Quads itself: the characters a literal must escape, and some it must not
     title = 'A "quoted" title \\ with a backslash,\r\na line break, a\ttab, \u00e9, \u2028 and \x00'

@@ -67,6 +67,7 @@ _USED = f"<{PROV}used>"
 _ACTIVITY = f"<{PROV}Activity>"
 _INTEGER = f"<{XSD}integer>"
 _DECIMAL = f"<{XSD}decimal>"
+_DECIMAL_PLACES = Decimal("1e-18")
 _DATE = f"<{XSD}date>"
 _YEAR_MONTH = f"<{XSD}gYearMonth>"
 _DATE_TIME = f"<{XSD}dateTime>"
@@ -276,8 +277,14 @@ def _literal(value: Any, kind: str) -> str:
     if kind == "int":
         return f'"{int(value)}"^^{_INTEGER}'
     if kind == "decimal":
-        # The lexical form the store keeps ("3", not "3.0"), so a stored graph compares equal.
-        return f'"{format(Decimal(repr(float(value))).normalize(), "f")}"^^{_DECIMAL}'
+        # The lexical form the store keeps ("3", not "3.0"), so a stored graph compares equal, with at
+        # most 18 digits after the point: pyoxigraph's xsd:decimal holds no more, and a longer form (2
+        # days in years has 19) is an invalid literal there that no comparison or aggregate reads.
+        number = Decimal(repr(float(value)))
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -18:  # only below 0.1 (17 digits at most)
+            number = number.quantize(_DECIMAL_PLACES)
+        return f'"{format(number.normalize(), "f")}"^^{_DECIMAL}'
     if kind == "date":
         text = str(value)
         if _FULL_DATE.match(text):
@@ -332,11 +339,13 @@ def criterion_iri(trial_id: str, kind: str, ordinal: int) -> str:
     return f"{trial_iri(trial_id)}/criterion/{kind}-{ordinal}"
 
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 """The version of the mapping, on every trial node (:data:`MAPPING_VERSION_PROPERTY`). Raise it when
 the mapping adds or changes facts the library queries read: a trial graph an earlier mapping wrote lacks
 them until its source is ingested again, and :meth:`~trialgraph.api.TrialGraph.outdated_trials` counts
-such trials. Version 1 added ``tg:criterionQuote``; stores written before it record no version."""
+such trials. Version 1 added ``tg:criterionQuote``; stores written before it record no version. Version 2
+writes decimals with at most 18 digits after the point (version 1 wrote up to 19, which pyoxigraph reads
+as invalid literals)."""
 
 MAPPING_VERSION_PROPERTY = ox.NamedNode(TG + "mappingVersion")
 """The predicate of a trial's :data:`MAPPING_VERSION`."""
