@@ -236,6 +236,13 @@ def test_age_bounds_stated_one_end_per_criterion(one_end_per_criterion: TrialGra
     # pyoxigraph leaves MAX and MIN unbound over a group holding an unbound value: a constraint without
     # a maximum once hid the other constraint's maximum (and let older patients through)
     tg = one_end_per_criterion
+    ends = tg.store.query(
+        f"SELECT ?k (COUNT(?low) AS ?lows) (COUNT(?high) AS ?highs) WHERE {{ GRAPH ?g {{ "
+        f"?k a <{TG}AgeConstraint> OPTIONAL {{ ?k <{TG}minYears> ?low }} "
+        f"OPTIONAL {{ ?k <{TG}maxYears> ?high }} }} }} GROUP BY ?k"
+    )
+    # the premise: five constraints, each with one end (1: a lower end only, 2: an upper end only)
+    assert sorted(int(s[1].value) + 2 * int(s[2].value) for s in ends) == [1, 1, 2, 2, 2]
     summary = {r["trial"]: (r["min_age"], r["max_age"]) for r in rows(tg, "eligibility-summary")}
     # NCT00000002: registry minimum 18; the tightest criteria maximum is 65 (inclusion 2)
     assert summary == {"NCT00000002": (18, 65), "NCT00000003": (20, 70)}
