@@ -244,7 +244,9 @@ class BulkMatcher:
         temporary = f"{path}.{os.getpid()}"
         try:
             with open(temporary, "w", encoding="utf-8") as file:
-                json.dump(data, file, ensure_ascii=False, separators=(",", ":"))
+                # json.dumps, not json.dump: only the one-shot form uses the C encoder (the pure-Python
+                # one took 0.9 s of the 4.3 s scan at 100,000 trials, dumps 0.25 s)
+                file.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             os.replace(temporary, path)
         except OSError as exc:  # a read-only directory: matching works, the next process scans again
             log.info("cannot keep the match cache %s: %s", path, exc)
