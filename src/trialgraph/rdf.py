@@ -67,7 +67,7 @@ _USED = f"<{PROV}used>"
 _ACTIVITY = f"<{PROV}Activity>"
 _INTEGER = f"<{XSD}integer>"
 _DECIMAL = f"<{XSD}decimal>"
-_DECIMAL_PLACES = Decimal("1e-18")
+_DECIMAL_PLACES = 18  # the most digits after the point pyoxigraph's xsd:decimal holds
 _DATE = f"<{XSD}date>"
 _YEAR_MONTH = f"<{XSD}gYearMonth>"
 _DATE_TIME = f"<{XSD}dateTime>"
@@ -282,8 +282,8 @@ def _literal(value: Any, kind: str) -> str:
         # days in years has 19) is an invalid literal there that no comparison or aggregate reads.
         number = Decimal(repr(float(value)))
         exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -18:  # only below 0.1 (17 digits at most)
-            number = number.quantize(_DECIMAL_PLACES)
+        if isinstance(exponent, int) and exponent < -_DECIMAL_PLACES:
+            number = round(number, _DECIMAL_PLACES)
         return f'"{format(number.normalize(), "f")}"^^{_DECIMAL}'
     if kind == "date":
         text = str(value)
