@@ -775,14 +775,17 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
         lines += [
             "",
             "One patient against all trials, target < 2 s at 100,000. *Scan*: the first match of a "
-            "store with no kept scan (after a write), which reads every trial's eligibility index and "
-            "keeps what it read beside the store; *first*: the first match of a new process, which reads "
-            "the kept scan; *warm*: the same object's next patient, which only evaluates. pySHACL "
+            "store with no kept scan (after an ingest of every trial), which reads every trial's "
+            "eligibility index and keeps what it read beside the store; *first*: the first match of a "
+            "new process, which reads the kept scan; *after a write*: the same after one trial's graph "
+            "was removed and written back, the kept scan brought up to date by reading that graph again; "
+            "*warm*: the same object's next patient, which only evaluates. pySHACL "
             "validates a sample of the trials and is stopped at `pyshacl_limit_s`; a stopped run counts "
             "as the limit (`pyshacl_over_limit`), which leaves the median exact while under half stop.",
             "",
-            "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | scan | first match | warm match |",
-            "|---|---|---|---|---|",
+            "| N | pySHACL per trial / matcher per trial (≥ 1,000×) | scan | first match | after a write "
+            "| warm match |",
+            "|---|---|---|---|---|---|",
         ]
         for n, m in matched:
             fig = m.get("figures", {})
@@ -792,7 +795,7 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
             passed = verdict(ratio is not None and ratio >= TARGETS["match_ratio"])
             ratio_text = "—" if ratio is None else f"{bound}{ratio:,.0f}× {passed}"
             cells = []
-            for key in ("bulk_scan_s", "bulk_first_s", "bulk_warm_s"):
+            for key in ("bulk_scan_s", "bulk_first_s", "bulk_after_write_s", "bulk_warm_s"):
                 value = fig.get(key)
                 if value is None:
                     cells.append("—")
@@ -948,6 +951,7 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
             (
                 ("bulk_scan_s", 1.0, "scan (no kept scan)"),
                 ("bulk_first_s", 1.0, "first match"),
+                ("bulk_after_write_s", 1.0, "first match after a write"),
                 ("bulk_warm_s", 1.0, "warm match"),
             ),
         ),

@@ -208,8 +208,9 @@ def test_writable_endpoint_accepts_update(tmp_path: Path) -> None:
         update = INSERT
         status, _, _ = fetch(base + "/sparql", update.encode(), {"Content-Type": "application/sparql-update"})
         assert status == 204
-        after = TrialStore(tmp_path / "w", read_only=True).stamp
-        assert after is not None and after != before  # caches of the old content are not trusted
+        reader = TrialStore(tmp_path / "w", read_only=True)
+        assert reader.stamp is not None and reader.stamp != before  # caches of the old content: stale
+        assert before is not None and reader.changed_since(before) is None  # nor brought up to date
         status, _, body = get(base, "SELECT ?o WHERE { ?s <https://example.org/p> ?o }")
         assert json.loads(body)["results"]["bindings"][0]["o"]["value"] == "1"
         assert b"Update is enabled" in fetch(base + "/")[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
+from trialgraph import store as store_module
 from trialgraph.errors import StoreError
 from trialgraph.store import TrialStore
 
@@ -18,6 +19,10 @@ P = NamedNode("https://example.org/p")
 def _graph(name: str, *values: str) -> tuple[NamedNode, list[Quad]]:
     g = NamedNode(f"https://example.org/{name}")
     return g, [Quad(g, P, Literal(v), g) for v in values]
+
+
+def _nquads(graph: NamedNode, quads: list[Quad]) -> bytes:
+    return "".join(f"{q.subject} {q.predicate} {q.object} {graph} .\n" for q in quads).encode()
 
 
 def test_replace_graph_replaces_only_that_graph() -> None:
@@ -94,6 +99,50 @@ def test_every_write_renews_the_stamp_that_readers_see(tmp_path: Path) -> None:
     third = writer.stamp
     assert len({first, second, third}) == 3 and None not in {second, third}
     assert TrialStore(tmp_path / "s", read_only=True).stamp == third
+
+
+def test_the_change_list_names_the_graphs_each_write_changed(tmp_path: Path) -> None:
+    writer = TrialStore(tmp_path / "s")
+    writer.replace_graph(*_graph("a", "1"))
+    first = writer.stamp
+    assert first is not None and writer.changed_since(first) == set()
+    writer.replace_graph(*_graph("a", "1"))  # the same quads: not a change
+    writer.replace_graphs([(_graph("b")[0], b""), (_graph("a")[0], _nquads(*_graph("a", "2")))])
+    second = writer.stamp
+    writer.remove_graph(_graph("b")[0])
+    assert writer.changed_since(second) == {"https://example.org/b"}
+    assert writer.changed_since(first) == {"https://example.org/a", "https://example.org/b"}
+    assert TrialStore(tmp_path / "s", read_only=True).changed_since(first) == writer.changed_since(first)
+    assert writer.changed_since("a stamp the store never had") is None
+    assert TrialStore(None).changed_since("any") is None
+
+
+def test_changes_before_a_failed_write_or_past_the_limit_are_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = TrialStore(tmp_path / "s")
+    writer.replace_graph(*_graph("a", "1"))
+    first = writer.stamp
+    assert first is not None
+
+    def graphs() -> Iterator[tuple[NamedNode, bytes]]:
+        yield _graph("h")[0], b""
+        raise RuntimeError("the batch's reader failed")
+
+    with pytest.raises(RuntimeError):
+        writer.replace_graphs(graphs())
+    writer.replace_graph(*_graph("a", "2"))
+    assert writer.changed_since(first) is None  # what the failed write changed is not known
+    second = writer.stamp
+    assert second is not None
+    writer.replace_graph(*_graph("a", "3"))
+    assert writer.changed_since(second) == {"https://example.org/a"}
+
+    changes = tmp_path / "s" / store_module.CHANGES_FILE
+    monkeypatch.setattr(store_module, "_CHANGES_LIMIT", changes.stat().st_size + 10)
+    writer.replace_graph(*_graph("a", "4"))  # the list would pass its limit: it starts anew
+    assert writer.changed_since(second) is None
+    assert len(changes.read_text().splitlines()) == 1
 
 
 def test_an_unfinished_write_leaves_no_stamp(tmp_path: Path) -> None:

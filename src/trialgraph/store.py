@@ -44,7 +44,12 @@ QUAD_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 
 STAMP_FILE = "content-stamp"
 """The file in a store's directory whose token names the store's content (see :meth:`TrialStore.stamp`)."""
+CHANGES_FILE = "content-changes"
+"""The file in a store's directory listing the graphs of each write (:meth:`TrialStore.changed_since`)."""
 _UNSETTLED = "writing"
+_NO_STAMP = "-"
+_CHANGES_LIMIT = 1 << 20
+"""Bytes of the change list; a write that would pass it starts the list anew (older changes unknown)."""
 
 _T = TypeVar("_T")
 _VANISHED = "No such file or directory"
@@ -107,6 +112,41 @@ def new_stamp(path: str | os.PathLike[str]) -> str:
     return token
 
 
+def _record_changes(path: Path, before: str | None, after: str, graphs: Iterable[str]) -> None:
+    """Add a line to the change list: the stamps before and after a write, and the graphs it changed."""
+    line = " ".join([before or _NO_STAMP, after, *sorted(graphs)]) + "\n"
+    changes = path / CHANGES_FILE
+    try:
+        size = changes.stat().st_size
+    except FileNotFoundError:
+        size = 0
+    if size + len(line) <= _CHANGES_LIMIT:
+        with changes.open("a", encoding="utf-8") as file:
+            file.write(line)
+        return
+    temporary = path / f"{CHANGES_FILE}.{os.getpid()}"
+    temporary.write_text(line, encoding="utf-8")
+    temporary.replace(changes)
+
+
+def _changes_between(text: str, since: str, until: str) -> set[str] | None:
+    """The graphs the change list ``text`` names from stamp ``since`` to ``until``; None if a link is lost."""
+    changed: set[str] = set()
+    expected = None
+    for line in text.split("\n")[:-1]:  # the last one is empty, or a line still being written
+        before, after, *graphs = line.split(" ")
+        if expected is None:
+            if before != since:
+                continue
+        elif before != expected:  # a write not made through a TrialStore (a SPARQL update) between
+            return None
+        changed.update(graphs)
+        expected = after
+        if after == until:
+            return changed
+    return None
+
+
 class _Solutions(list[Any]):
     """SELECT solutions read to the end, with their ``variables`` (as pyoxigraph's ``QuerySolutions``)."""
 
@@ -122,6 +162,7 @@ class TrialStore:
         self.path = Path(path) if path is not None else None
         self._stamp: str | None = None
         self._writes = 0  # write operations under way (one may call another)
+        self._changed: set[str] = set()  # the graphs the write under way changed
         self._reopen = False  # a read-only store on disk, reopened when a writer removes its files
         try:
             if path is None:
@@ -160,20 +201,47 @@ class TrialStore:
         """
         return self._stamp
 
+    def changed_since(self, stamp: str) -> set[str] | None:
+        """The names of the graphs written since the store's content was named ``stamp``; None if unknown.
+
+        Known while the store has a stamp, every write since was made through a
+        :class:`TrialStore`, and the change list (:data:`CHANGES_FILE`, kept to about a megabyte)
+        still reaches back to ``stamp``. A cache of what was read under an older stamp can then be
+        brought up to date by reading only these graphs again.
+        """
+        if self._stamp is None or self.path is None:
+            return None
+        if stamp == self._stamp:
+            return set()
+        try:
+            text = (self.path / CHANGES_FILE).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return _changes_between(text, stamp, self._stamp)
+
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Around a write: the stamp says "writing" until the write is done, then names the new content."""
+    def _writing(self) -> Iterator[set[str]]:
+        """Around a write: the stamp says "writing" until the write is done, then names the new content.
+
+        The write adds the names of the graphs it changes to the set it is given; they are recorded
+        in the change list, with the stamps before and after, before the new stamp is written.
+        """
         self.generation += 1
+        before = self._stamp
         if self.path is not None and self._writes == 0:
             self._stamp = None
+            self._changed = set()
             unsettle_stamp(self.path)
         self._writes += 1
         try:
-            yield
+            yield self._changed
         finally:
             self._writes -= 1
         if self.path is not None and self._writes == 0:  # a failed write leaves "writing"
-            self._stamp = new_stamp(self.path)
+            token = uuid.uuid4().hex
+            _record_changes(self.path, before, token, self._changed)
+            _write_stamp(self.path, token)
+            self._stamp = token
 
     def replace_graph(
         self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode] = frozenset()
@@ -182,8 +250,11 @@ class TrialStore:
 
         Quads whose predicate is in ``volatile`` (an ingest timestamp) do not count as a change.
         """
-        with self._writing():
-            return self._replace_graph(graph, quads, volatile)
+        with self._writing() as changed:
+            if self._replace_graph(graph, quads, volatile):
+                changed.add(graph.value)
+                return True
+            return False
 
     def _replace_graph(
         self, graph: ox.NamedNode, quads: Sequence[ox.Quad], volatile: frozenset[ox.NamedNode]
@@ -209,26 +280,29 @@ class TrialStore:
         and readers see the batch appear at once. A graph already in the store is replaced by
         :meth:`replace_graph`, in its own transaction. A graph named twice is written in order.
         """
-        with self._writing():
-            return self._replace_graphs(graphs, volatile)
+        with self._writing() as changed:
+            return self._replace_graphs(graphs, volatile, changed)
 
     def _replace_graphs(
-        self, graphs: Iterable[tuple[ox.NamedNode, bytes]], volatile: frozenset[ox.NamedNode]
+        self, graphs: Iterable[tuple[ox.NamedNode, bytes]], volatile: frozenset[ox.NamedNode], names: set[str]
     ) -> list[bool]:
+        """:meth:`replace_graphs`, adding the name of each graph it changes to ``names``."""
         changed: list[bool] = []
         fresh: list[bytes] = []
-        names: set[ox.NamedNode] = set()
+        batch: set[ox.NamedNode] = set()
         for graph, data in graphs:
-            if graph in names:  # written in this batch already: write it, then replace it as usual
+            if graph in batch:  # written in this batch already: write it, then replace it as usual
                 self._bulk_add(fresh)
-                fresh, names = [], set()
+                fresh, batch = [], set()
             if self._store.contains_named_graph(graph):
                 quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
                 changed.append(self._replace_graph(graph, quads, volatile))
             else:
                 fresh.append(data)
-                names.add(graph)
+                batch.add(graph)
                 changed.append(True)
+            if changed[-1]:
+                names.add(graph.value)
         self._bulk_add(fresh)
         return changed
 
@@ -248,8 +322,9 @@ class TrialStore:
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
         """Remove a named graph and its quads."""
-        with self._writing():
+        with self._writing() as changed:
             self._store.remove_graph(graph)
+            changed.add(graph.value)
 
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds this quad."""

@@ -107,17 +107,18 @@ def test_criteria_texts_are_read_when_asked_for(patient: Patient) -> None:
     assert result.manual_review == sum(not c.constraints for c in trial.criteria)
 
 
-def _index_scans(tg: TrialGraph) -> list[int]:
-    """Counts the scans of every trial's index literal made through ``tg.store`` (a spy, not a stub)."""
-    scans = [0]
+def _index_reads(tg: TrialGraph) -> list[str | None]:
+    """Records the reads of index literals made through ``tg.store``: a graph's, or None for every trial's."""
+    reads: list[str | None] = []
     read = tg.store.with_predicate
 
-    def counted(predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
-        scans[0] += predicate == ox.NamedNode(TG + "eligibilityIndex") and graph is None
+    def recorded(predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+        if predicate == ox.NamedNode(TG + "eligibilityIndex"):
+            reads.append(graph.value if graph is not None else None)
         return read(predicate, graph)
 
-    tg.store.with_predicate = counted  # type: ignore[method-assign]
-    return scans
+    tg.store.with_predicate = recorded  # type: ignore[method-assign]
+    return reads
 
 
 def _answers(results: list[TrialResult]) -> list[tuple[object, ...]]:
@@ -133,39 +134,78 @@ def test_the_scan_is_kept_beside_the_store_for_the_next_process(
     writer = TrialGraph(tmp_path / "store")
     writer.ingest([EXAMPLES_DIR / "trials"])
     first = TrialGraph(tmp_path / "store", read_only=True)
-    scans = _index_scans(first)
+    reads = _index_reads(first)
     expected = _answers(first.match(patient))
-    assert scans == [1] and (tmp_path / "store" / CACHE_FILE).is_file()
+    assert None in reads and (tmp_path / "store" / CACHE_FILE).is_file()
 
     later = TrialGraph(tmp_path / "store", read_only=True)  # as a new process would open it
-    scans = _index_scans(later)
+    reads = _index_reads(later)
     assert _answers(later.match(patient)) == expected
-    assert scans == [0]  # read from the kept scan, criteria texts from the store
+    assert None not in reads  # read from the kept scan, criteria texts from the store
 
-    writer.store.remove_graph(ox.NamedNode(trial_iri("NCT06866938")))
-    after_write = TrialGraph(tmp_path / "store", read_only=True)
-    scans = _index_scans(after_write)
-    assert len(after_write.match(patient)) == 4 and scans == [1]  # another stamp: scanned again
-
-    (tmp_path / "store" / CACHE_FILE).write_text('{"format": "tg-match-index/1", "stamp": 3}')
+    (tmp_path / "store" / CACHE_FILE).write_text('{"format": "tg-match-index/1", "stamp": "3"}\n{}\n')
     damaged = TrialGraph(tmp_path / "store", read_only=True)
+    reads = _index_reads(damaged)
     with caplog.at_level("WARNING"):
-        assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
-    assert "ignoring the match cache" not in caplog.text  # another stamp: not even read
+        assert _answers(damaged.match(patient)) == expected
+    assert "ignoring the match cache" not in caplog.text  # another format: not even read
+    assert None in reads
     stamp = writer.store.stamp
-    (tmp_path / "store" / CACHE_FILE).write_text(f'{{"format": "tg-match-index/1", "stamp": "{stamp}"}}')
+    header = json.dumps({"format": "tg-match-index/2", "stamp": stamp})
+    (tmp_path / "store" / CACHE_FILE).write_text(f"{header}\n{{}}\n")
     damaged = TrialGraph(tmp_path / "store", read_only=True)
     with caplog.at_level("WARNING"):
-        assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
+        assert _answers(damaged.match(patient)) == expected
     assert "ignoring the match cache" in caplog.text
 
     # the right stamp, readable, but a key without its constraint set: made anew, not trusted
-    kept = json.loads((tmp_path / "store" / CACHE_FILE).read_text())
-    assert kept["stamp"] == stamp and kept["sets"]
+    header, body = (tmp_path / "store" / CACHE_FILE).read_text().splitlines()
+    kept = json.loads(body)
+    assert json.loads(header)["stamp"] == stamp and kept["sets"]
     del kept["sets"][next(iter(kept["sets"]))]
-    (tmp_path / "store" / CACHE_FILE).write_text(json.dumps(kept))
+    (tmp_path / "store" / CACHE_FILE).write_text(f"{header}\n{json.dumps(kept)}\n")
     caplog.clear()
     damaged = TrialGraph(tmp_path / "store", read_only=True)
     with caplog.at_level("WARNING"):
-        assert _answers(damaged.match(patient)) == _answers(after_write.match(patient))
+        assert _answers(damaged.match(patient)) == expected
     assert "a key without its constraint set" in caplog.text
+
+
+def test_after_a_write_only_the_graphs_it_changed_are_read_again(tmp_path: Path, patient: Patient) -> None:
+    writer = TrialGraph(tmp_path / "store")
+    writer.ingest([EXAMPLES_DIR / "trials"])
+    before = {r.trial_id: r.verdict for r in writer.match(patient)}
+    assert before["TG-DC99C5F5B9F2"] == "UNDETERMINED"  # the patient is 66: "Age >= 18 years old" is met
+    # the same trial (its ID comes from the title) with "Age >= 75 years old"; another one removed
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    text = (EXAMPLES_DIR / "trials" / "001_98e4b98bdbc252d9.txt").read_text(encoding="utf-8")
+    assert "Age >= 18 years old" in text
+    text = text.replace("Age >= 18 years old", "Age >= 75 years old")
+    (changed / "001.txt").write_text(text, encoding="utf-8")
+    writer.ingest([changed])
+    writer.store.remove_graph(ox.NamedNode(trial_iri("NCT06866938")))
+    # a trial stored without its index (by an older version) is matched from its graph
+    graph = ox.NamedNode(trial_iri("NCT07268794"))
+    derived = {ox.NamedNode(TG + "eligibilityIndex"), ox.NamedNode(TG + "constraintSets")}
+    writer.store.replace_graph(graph, [q for q in writer.store.quads(graph) if q.predicate not in derived])
+    rewritten = {trial_iri("TG-DC99C5F5B9F2"), trial_iri("NCT06866938"), trial_iri("NCT07268794")}
+
+    reader = TrialGraph(tmp_path / "store", read_only=True)  # a new process: the scan kept on disk
+    reads = _index_reads(reader)
+    results = reader.match(patient)
+    assert set(reads) == rewritten  # not a scan of every trial (criteria, read below, are read by trial)
+    updated = _answers(results)
+    reads = _index_reads(writer)  # the writer: the scan it holds in memory
+    results = writer.match(patient)
+    assert set(reads) == rewritten
+    assert _answers(results) == updated
+
+    (tmp_path / "store" / CACHE_FILE).unlink()
+    anew = TrialGraph(tmp_path / "store", read_only=True)
+    reads = _index_reads(anew)
+    assert _answers(anew.match(patient)) == updated and None in reads
+    verdicts = {answer[0]: answer[2] for answer in updated}
+    assert "NCT06866938" not in verdicts and len(verdicts) == 4
+    assert verdicts["TG-DC99C5F5B9F2"] == "INELIGIBLE"
+    assert verdicts["NCT07268794"] == before["NCT07268794"]
