@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rdflib.compare import isomorphic
 
 from trialgraph import rdf
 from trialgraph.api import IngestReport, TrialGraph
+from trialgraph.eligibility.bulk import CACHE_FILE
 from trialgraph.errors import NotFoundError
 from trialgraph.namespaces import TG, TRIAL
 
@@ -104,7 +106,14 @@ def test_a_large_ingest_compacts_the_store_without_changing_it(
     stages: list[str] = []
     assert compacted.ingest([seeds_dir], stage=stages.append).trials_stored == 5
     assert compactions == [tmp_path / "compacted"]
-    assert stages == ["compacting the store after 5 new trials"]
+    assert stages == [
+        "compacting the store after 5 new trials",
+        "reading every trial's eligibility index for the matcher",
+    ]
+    # the matcher's scan is kept beside the store, made of its content as the ingest left it
+    header = (tmp_path / "compacted" / CACHE_FILE).read_text(encoding="utf-8").split("\n", 1)[0]
+    assert json.loads(header)["stamp"] == compacted.store.stamp is not None
+    assert not (tmp_path / "plain" / CACHE_FILE).exists()
     assert compacted.ingest([seeds_dir]).trials_stored == 0  # nothing stored: no compaction
     assert len(compactions) == 1
 

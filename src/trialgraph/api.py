@@ -109,7 +109,9 @@ class TrialGraph:
         ``workers`` processes extract and map trials (default: every core for inputs over 2 MB,
         else one); reading and storing stay here, each batch of new trials stored in one atomic
         bulk write (each trial whole or not at all), a trial already stored in its own transaction.
-        An ingest that stores :data:`OPTIMIZE_AFTER` trials or more compacts the store at its end.
+        An ingest that stores :data:`OPTIMIZE_AFTER` trials or more compacts the store at its end,
+        and keeps the bulk matcher's scan of it beside it, so that the first match need not read
+        every trial (0.4 s for 10,000 trials, 4 s for 100,000).
         ``progress`` is called after each file is read; ``stage`` is told when a long step follows
         the reading ("compacting the store after ...": minutes for 100,000 trials).
 
@@ -150,6 +152,10 @@ class TrialGraph:
             if stage is not None:
                 stage(f"compacting the store after {report.trials_stored:,} new trials")
             self.store.optimize()
+            if self.store.path is not None:
+                if stage is not None:
+                    stage("reading every trial's eligibility index for the matcher")
+                self._matcher().refresh()
         report.outdated_trials = self.outdated_trials()
         return report
 
@@ -260,9 +266,12 @@ class TrialGraph:
             for t in trial_ids:
                 if not self.store.has_graph(ox.NamedNode(trial_iri(t))):
                     raise NotFoundError(f"no trial {t} in the store")
+        return self._matcher().match(patient, trial_ids)
+
+    def _matcher(self) -> BulkMatcher:
         if self._bulk is None:
             self._bulk = BulkMatcher(self.store)
-        return self._bulk.match(patient, trial_ids)
+        return self._bulk
 
     def shapes(self, trial_id: str) -> rdflib.Graph:
         """The SHACL shapes of a trial's eligibility: one node shape per computable criterion.

@@ -150,6 +150,10 @@ class BulkMatcher:
         results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], r.manual_review, r.trial_id))
         return results
 
+    def refresh(self) -> None:
+        """Read every trial's index as the next match would (or bring the kept scan up to date); keep it."""
+        self._current_scan()
+
     def _current_scan(self) -> _Scan:
         """The scan of the store as it is: kept, kept and brought up to date, or made anew (and kept)."""
         if self._scan is not None and self._scan.generation == self.store.generation:
