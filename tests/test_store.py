@@ -143,6 +143,11 @@ def test_changes_before_a_failed_write_or_past_the_limit_are_unknown(
     writer.replace_graph(*_graph("a", "4"))  # the list would pass its limit: it starts anew
     assert writer.changed_since(second) is None
     assert len(changes.read_text().splitlines()) == 1
+    third = writer.stamp
+    writer.replace_graph(*_graph("a", "5"))
+    assert third is not None and writer.changed_since(third) == {"https://example.org/a"}
+    changes.write_text("damaged\n" + changes.read_text())
+    assert writer.changed_since(third) is None  # a damaged list is not read
 
 
 def test_an_unfinished_write_leaves_no_stamp(tmp_path: Path) -> None:

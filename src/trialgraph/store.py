@@ -134,13 +134,16 @@ def _changes_between(text: str, since: str, until: str) -> set[str] | None:
     changed: set[str] = set()
     expected = None
     for line in text.split("\n")[:-1]:  # the last one is empty, or a line still being written
-        before, after, *graphs = line.split(" ")
+        before, _, rest = line.partition(" ")
+        after, _, names = rest.partition(" ")
+        if not after:  # not a line this module writes: the list is damaged, trust none of it
+            return None
         if expected is None:
             if before != since:
                 continue
         elif before != expected:  # a write not made through a TrialStore (a SPARQL update) between
             return None
-        changed.update(graphs)
+        changed.update(names.split(" ") if names else ())
         expected = after
         if after == until:
             return changed
