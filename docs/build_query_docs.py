@@ -66,7 +66,7 @@ def cookbook(graph: TrialGraph) -> str:
         if q.parameters:
             out += ["| parameter | type | default | meaning |", "|---|---|---|---|"]
             for p in q.parameters:
-                out.append(f"| `{p.name}` | {p.type} | `{p.default}` | {_cell(p.description)} |")
+                out.append(f"| `{p.name}` | {_cell(p.type_text)} | `{p.default}` | {_cell(p.description)} |")
             out.append("")
         example = " ".join(f"--param {p.name}={p.default}" for p in q.parameters)
         out += ["```sh", f"trialgraph query {q.name} {example}".rstrip(), "```", ""]

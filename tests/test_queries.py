@@ -434,6 +434,36 @@ def test_rdflib_gives_the_same_rows(graph: TrialGraph, dataset: rdflib.Dataset, 
     assert {tuple(_canon(row[v]) for v in got.vars or []) for row in got} == _oxigraph_rows(expected)
 
 
+def test_a_parameter_with_listed_values_refuses_any_other(graph: TrialGraph) -> None:
+    # a scale the query does not know answered not_stated for every trial; a sex neither MALE nor
+    # FEMALE matched only the trials open to all
+    with pytest.raises(
+        ParameterError, match="scale: 'LANSKY' is not valid; expected one of ECOG, WHO, KARNOFSKY, KPS"
+    ):
+        graph.query("trials-accepting-performance-status", scale="LANSKY", score=80)
+    with pytest.raises(ParameterError, match="expected one of MALE, FEMALE"):
+        graph.query("trials-open-to-age-and-sex", age=40, sex="W")
+    # case does not matter: the listed spelling is bound
+    assert 'VALUES ?scale { "KPS" }' in queries.load("trials-accepting-performance-status").bind(scale="kps")
+    women = rows(graph, "trials-open-to-age-and-sex", age=40, sex="female")
+    assert {r["trial"] for r in women} == {HCC, NPC}
+
+
+BAD_PARAM_LINES = {
+    "listed-values-on-an-integer": "x integer {1 2} = 1 ; a number",
+    "default-not-listed": "x string {A B} = C ; a letter",
+    "unknown-type": "x text = 1 ; a text",
+}
+
+
+@pytest.mark.parametrize("line", BAD_PARAM_LINES.values(), ids=BAD_PARAM_LINES.keys())
+def test_a_bad_param_line_is_refused_when_its_query_is_loaded(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text(f"# name: q\n# question: Q?\n# param: {line}\nSELECT ?x WHERE {{ VALUES ?x {{ 1 }} }}\n")
+    with pytest.raises(TrialgraphError, match=r"q\.rq"):
+        queries.load_file(path)
+
+
 # --- hostile parameter values ----------------------------------------------------------------------
 
 HOSTILE = [

@@ -205,7 +205,7 @@ def queries_cmd() -> None:
         click.echo(q.name)
         click.echo(f"    {q.question}")
         for p in q.parameters:
-            click.echo(f"    --param {p.name}=<{p.type}>  (default {p.default}) {p.description}")
+            click.echo(f"    --param {p.name}=<{p.type_text}>  (default {p.default}) {p.description}")
 
 
 ASK_SHORTCUTS: dict[str, tuple[str, str, dict[str, str], Callable[[dict[str, object]], bool]]] = {

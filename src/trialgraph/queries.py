@@ -11,7 +11,8 @@ A parameter is bound through the query's own ``VALUES ?name { default }`` block(
 :meth:`LibraryQuery.bind` rewrites with the RDF term the value denotes, serialised by the RDF
 library (so quotes and braces in a value cannot change the query). Types: ``concept`` (an IRI, a
 ``tgc:``/``tg:`` name, or a name the vocabulary resolves), ``iri``, ``string``, ``integer``,
-``decimal``, ``boolean``.
+``decimal``, ``boolean``. A ``string`` parameter may list the values it accepts after its type,
+``scale string {ECOG WHO KARNOFSKY KPS} = ECOG``: another value is refused (case does not matter).
 
 >>> load("graph-statistics").question
 'How many trials, arms, interventions, conditions and criteria does the graph hold?'
@@ -35,7 +36,8 @@ from trialgraph.resources import QUERIES_DIR
 
 PARAMETER_TYPES = ("concept", "iri", "string", "integer", "decimal", "boolean")
 _PARAM_RE = re.compile(
-    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)(?:\s*=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<doc>.*))?$"
+    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)(?:\s*\{(?P<choices>[^{}]*)\})?"
+    r"(?:\s*=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<doc>.*))?$"
 )
 
 
@@ -51,10 +53,24 @@ class Parameter:
     type: str
     default: str | None
     description: str
+    choices: tuple[str, ...] = ()
+    """The values a ``string`` parameter accepts (any, when empty)."""
+
+    @property
+    def type_text(self) -> str:
+        """The type as a reader sees it: ``string``, or ``string: ECOG|WHO|KARNOFSKY|KPS``."""
+        return f"{self.type}: {'|'.join(self.choices)}" if self.choices else self.type
 
     def term(self, value: object) -> ox.NamedNode | ox.Literal:
         """The RDF term ``value`` denotes, or a :class:`ParameterError` naming the parameter."""
         text = str(value).strip()
+        if self.choices:
+            choice = next((c for c in self.choices if c.upper() == text.upper()), None)
+            if choice is None:
+                raise ParameterError(
+                    f"parameter {self.name}: {text!r} is not valid; expected one of {', '.join(self.choices)}"
+                )
+            return ox.Literal(choice)
         try:
             if self.type == "concept":
                 return _concept(text)
@@ -162,14 +178,26 @@ def load_file(path: Path) -> LibraryQuery:
     parameters = []
     for line in header.get("param", []):
         m = _PARAM_RE.match(line)
-        if m is None or m["type"] not in PARAMETER_TYPES:
+        choices = tuple(m["choices"].split()) if m is not None and m["choices"] is not None else ()
+        if (
+            m is None
+            or m["type"] not in PARAMETER_TYPES
+            or (m["choices"] is not None and m["type"] != "string")
+        ):
             raise TrialgraphError(
                 f"{path}: bad param line {line!r}; expected 'name type = default ; description' "
-                f"with a type among {', '.join(PARAMETER_TYPES)}"
+                f"with a type among {', '.join(PARAMETER_TYPES)} (a string may list its values: "
+                "'name string {A B} = A ; description')"
             )
-        parameters.append(
-            Parameter(m["name"], m["type"], (m["default"] or "").strip() or None, m["doc"] or "")
+        parameter = Parameter(
+            m["name"], m["type"], (m["default"] or "").strip() or None, m["doc"] or "", choices
         )
+        if parameter.default is not None:
+            try:
+                parameter.term(parameter.default)
+            except ParameterError as exc:
+                raise TrialgraphError(f"{path}: the default of {line!r} is not valid: {exc}") from None
+        parameters.append(parameter)
     return LibraryQuery(
         name=" ".join(header.get("name", [path.stem])),
         question=" ".join(header.get("question", [])),
