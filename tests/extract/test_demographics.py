@@ -72,6 +72,8 @@ def sexes(text: str, kind: CriterionKind = "inclusion") -> list[str]:
         ("men or women aged 18 years or greater", (18, None, True, True)),
         ("Age greater than (\\>) 18 years", (18, None, False, True)),
         ("Patient must be greater than/equal to 18 years old", (18, None, True, True)),
+        ("Infants less than 4 weeks old", (None, 0.077, True, False)),
+        ("Patients ≥ 18 years old with a tear of the rotator cuff", (18, None, True, True)),
     ],
 )
 def test_age_forms(text: str, expected: tuple[float | None, float | None, bool, bool]) -> None:
@@ -121,6 +123,12 @@ def test_life_expectancy_alternative_relaxes_the_upper_age() -> None:
         "Legal minimum age requirement (country-specific).",
         "ECOG 0-1",
         "Life expectancy > 10 years",
+        # the age of a thing: NCT02591810 (../shared/data/ctgov_xml/aact/NCT02591810.xml), inclusion 3
+        # and exclusion 2, were read as "at most 4 weeks old", which no adult patient is
+        "Have an acute (less than 4 week old) injury with instability of the DRUJ.",
+        "Patients with an injury over 4 weeks old,",
+        "Fracture more than 2 weeks old",
+        "Archival tumor tissue less than 2 years old",
     ],
 )
 def test_not_an_age(text: str) -> None:

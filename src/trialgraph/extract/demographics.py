@@ -112,6 +112,16 @@ _CONDITION_BEFORE_RE = re.compile(
     re.IGNORECASE,
 )
 _AGE_WORDS_RE = re.compile(r"\bof\s+age\b|\bold\b|\bage\b", re.IGNORECASE)
+# "an acute (less than 4 week old) injury", "an injury over 4 weeks old", "tissue less than 2 years
+# old": the age of a thing the criterion names, not of the patient.
+_THING = (
+    r"(?:injur(?:y|ies)|fractures?|wounds?|lesions?|tears?|ruptures?|ulcers?|burns?|scars?|infarcts?"
+    r"|infarctions?|strokes?|trauma|symptoms?|pain|implants?|grafts?|tattoos?|thromb(?:us|i|osis)"
+    r"|ha?ematomas?|ha?emorrhages?|bleeds?|bleeding|dislocations?|sprains?|incisions?|specimens?"
+    r"|samples?|biops(?:y|ies)|tissues?|blocks?|slides?|scans?|images?|imaging|results?|tests?)"
+)
+_THING_AFTER_RE = re.compile(rf"[\s)\]]*+{_THING}\b", re.IGNORECASE)
+_THING_BEFORE_RE = re.compile(rf"\b{_THING}[\s,(]*+(?:(?:is|are|was|were|not)\s++)*$", re.IGNORECASE)
 _OLDER_YOUNGER_RE = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # ", or with an estimated life expectancy > 10 years": an alternative to the upper age limit.
 _LIFE_EXPECTANCY_ALTERNATIVE_RE = re.compile(
@@ -165,9 +175,13 @@ def _looks_like_age(text: str, bound: Bound) -> bool:
 
     "18 years of age", "18 years old", "60 or older", "younger than 6 months" are ages; "18 years"
     needs a person before it ("Patients >= 18 years") or to open the criterion ("≥ 20 years");
-    "6 months" needs an age word.
+    "6 months" needs an age word. None is an age next to a thing it can date ("a 4 week old injury").
     """
     stated = text[bound.start : bound.end]
+    if _THING_AFTER_RE.match(text, bound.end) or _THING_BEFORE_RE.search(
+        text[max(0, bound.start - 40) : bound.start]
+    ):
+        return False
     if _AGE_WORDS_RE.search(stated) or _OLDER_YOUNGER_RE.search(stated):
         return True
     unit = bound.unit
