@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
 from trialgraph import store as store_module
 from trialgraph.errors import StoreError
@@ -19,10 +19,6 @@ P = NamedNode("https://example.org/p")
 def _graph(name: str, *values: str) -> tuple[NamedNode, list[Quad]]:
     g = NamedNode(f"https://example.org/{name}")
     return g, [Quad(g, P, Literal(v), g) for v in values]
-
-
-def _nquads(graph: NamedNode, quads: list[Quad]) -> bytes:
-    return "".join(f"{q.subject} {q.predicate} {q.object} {graph} .\n" for q in quads).encode()
 
 
 def test_replace_graph_replaces_only_that_graph() -> None:
@@ -107,7 +103,9 @@ def test_the_change_list_names_the_graphs_each_write_changed(tmp_path: Path) -> 
     first = writer.stamp
     assert first is not None and writer.changed_since(first) == set()
     writer.replace_graph(*_graph("a", "1"))  # the same quads: not a change
-    writer.replace_graphs([(_graph("b")[0], b""), (_graph("a")[0], _nquads(*_graph("a", "2")))])
+    writer.replace_graphs(
+        [(_graph("b")[0], b""), (_graph("a")[0], serialize(_graph("a", "2")[1], format=RdfFormat.N_QUADS))]
+    )
     second = writer.stamp
     writer.remove_graph(_graph("b")[0])
     assert writer.changed_since(second) == {"https://example.org/b"}

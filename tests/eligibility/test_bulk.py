@@ -174,8 +174,10 @@ def test_the_scan_is_kept_beside_the_store_for_the_next_process(
 def test_after_a_write_only_the_graphs_it_changed_are_read_again(tmp_path: Path, patient: Patient) -> None:
     writer = TrialGraph(tmp_path / "store")
     writer.ingest([EXAMPLES_DIR / "trials"])
-    before = {r.trial_id: r.verdict for r in writer.match(patient)}
-    assert before["TG-DC99C5F5B9F2"] == "UNDETERMINED"  # the patient is 66: "Age >= 18 years old" is met
+    before = {r.trial_id: r for r in writer.match(patient)}
+    # the patient is 66: "Age >= 18 years old" is met, and no criterion of the trial is not met
+    assert _age_status(before["TG-DC99C5F5B9F2"]) == "MET"
+    assert before["TG-DC99C5F5B9F2"].verdict != "INELIGIBLE"
     # the same trial (its ID comes from the title) with "Age >= 75 years old"; another one removed
     changed = tmp_path / "changed"
     changed.mkdir()
@@ -205,7 +207,14 @@ def test_after_a_write_only_the_graphs_it_changed_are_read_again(tmp_path: Path,
     anew = TrialGraph(tmp_path / "store", read_only=True)
     reads = _index_reads(anew)
     assert _answers(anew.match(patient)) == updated and None in reads
-    verdicts = {answer[0]: answer[2] for answer in updated}
-    assert "NCT06866938" not in verdicts and len(verdicts) == 4
-    assert verdicts["TG-DC99C5F5B9F2"] == "INELIGIBLE"
-    assert verdicts["NCT07268794"] == before["NCT07268794"]
+    after = {r.trial_id: r for r in results}
+    assert "NCT06866938" not in after and len(after) == 4
+    # 66 is under 75: the rewritten criterion is not met, so the trial is ineligible
+    assert _age_status(after["TG-DC99C5F5B9F2"]) == "NOT_MET"
+    assert after["TG-DC99C5F5B9F2"].verdict == "INELIGIBLE"
+    assert after["NCT07268794"].verdict == before["NCT07268794"].verdict
+
+
+def _age_status(result: TrialResult) -> str:
+    (criterion,) = (c for c in result.criteria if c.text.startswith("Age >= "))
+    return criterion.status

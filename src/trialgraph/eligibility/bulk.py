@@ -55,6 +55,8 @@ from trialgraph.vocabulary import Vocabulary
 CACHE_FILE = "match-index.json"
 """The bulk matcher's scan of a store, kept in the store's directory under the store's stamp."""
 _CACHE_FORMAT = "tg-match-index/2"
+_RESCAN_AFTER = 1_000
+"""Changed trial graphs past which, when they are also over half of the trials, the store is scanned anew."""
 _SAVE_AFTER = 1_000
 """Trial graphs read again since the scan on disk past which it is written anew (below, the next
 process reads them again in less time than writing the scan takes: 0.04 s against 0.3 s at 100,000)."""
@@ -182,7 +184,7 @@ class BulkMatcher:
     def _updated(self, scan: _Scan, stamp: str | None, changed: set[str]) -> _Scan | None:
         """``scan`` with the trial graphs ``changed`` since it was made read again; None if too many."""
         trials = {g for g in changed if g.startswith(TRIAL)}
-        if len(trials) > 1_000 and 2 * len(trials) > len(scan.indexed) + len(scan.unindexed):
+        if len(trials) > _RESCAN_AFTER and 2 * len(trials) > len(scan.indexed) + len(scan.unindexed):
             # a graph read by itself costs about 1.4 times a trial's share of the whole scan (41 and 30 us
             # at 100,000 trials); past half of the trials, scan
             return None
