@@ -34,6 +34,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from trialgraph.eligibility import index as eligibility_index
+from trialgraph.eligibility import stance as therapy_stance
 from trialgraph.model import (
     Age,
     Arm,
@@ -339,13 +340,13 @@ def criterion_iri(trial_id: str, kind: str, ordinal: int) -> str:
     return f"{trial_iri(trial_id)}/criterion/{kind}-{ordinal}"
 
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 """The version of the mapping, on every trial node (:data:`MAPPING_VERSION_PROPERTY`). Raise it when
 the mapping adds or changes facts the library queries read: a trial graph an earlier mapping wrote lacks
 them until its source is ingested again, and :meth:`~trialgraph.api.TrialGraph.outdated_trials` counts
 such trials. Version 1 added ``tg:criterionQuote``; stores written before it record no version. Version 2
 writes decimals with at most 18 digits after the point (version 1 wrote up to 19, which pyoxigraph reads
-as invalid literals)."""
+as invalid literals). Version 3 adds each trial's stances on prior therapy (``tg:TherapyStance``)."""
 
 MAPPING_VERSION_PROPERTY = ox.NamedNode(TG + "mappingVersion")
 """The predicate of a trial's :data:`MAPPING_VERSION`."""
@@ -451,6 +452,17 @@ def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
             quote = _string(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
         for k, constraint in enumerate(c.constraints, 1):
             _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint, quote)
+    for n, stance in enumerate(therapy_stance.trial_stances(trial), 1):
+        # derived for the prior-therapy queries: the trial's stance on each concept its criteria bear on
+        node = w.node(f"stance/{n}")
+        w.add(t, _tg_ref("hasTherapyStance"), node)
+        w.add(node, _TYPE, _tg_ref("TherapyStance"))
+        w.add(node, _tg_ref("priorTherapyStance"), _string(stance.stance))
+        w.add(node, _tg_ref("stanceEvidence"), _string(" | ".join(stance.evidence)))
+        for concept in stance.concepts:
+            w.add(node, _tg_ref("stanceOn"), _checked_ref(concept))
+        for criterion, k in stance.sources:
+            w.add(node, _DERIVED_FROM, w.node(f"{criterion_path(criterion)}/constraint/{k}"))
     index = eligibility_index.encode(trial)
     w.add(t, _tg_ref("eligibilityIndex"), _string(index.entries))
     w.add(t, _tg_ref("constraintSets"), _string(index.constraint_sets))

@@ -249,6 +249,7 @@ class Vocabulary:
         self._drugbank_labels: dict[str, str] = {}
         self._root = _Node()
         self._ancestor_cache: dict[str, frozenset[str]] = {}
+        self._descendant_map: dict[str, frozenset[str]] | None = None
         self.drugbank_csv: Path | None = None
 
         self._load_curated(self._concept_files())
@@ -399,6 +400,24 @@ class Vocabulary:
         (True, False)
         """
         return set(self._ancestors(self._resolve(concept).iri))
+
+    def descendants(self, concept: Concept | str) -> set[str]:
+        """The IRIs of every curated concept that belongs to or is a subclass of a class (itself excluded).
+
+        >>> descendants = Vocabulary.default().descendants("tgc:PD1PDL1Inhibitor")
+        >>> TGC + "PD1Inhibitor" in descendants, TGC + "atezolizumab" in descendants
+        (True, True)
+        """
+        return set(self._descendants().get(self._class_iri(concept), ()))
+
+    def _descendants(self) -> dict[str, frozenset[str]]:
+        if self._descendant_map is None:
+            below: dict[str, set[str]] = {}
+            for iri in self._concepts:
+                for ancestor in self._ancestors(iri):
+                    below.setdefault(ancestor, set()).add(iri)
+            self._descendant_map = {iri: frozenset(members) for iri, members in below.items()}
+        return self._descendant_map
 
     def is_a(self, concept: Concept | str, cls: Concept | str) -> bool:
         """Whether a concept is ``cls`` or belongs to it; either may be a Concept, an IRI, a CURIE or a name.
