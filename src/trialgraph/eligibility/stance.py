@@ -40,9 +40,6 @@ from trialgraph.vocabulary import Vocabulary
 STANCES = ("required", "permitted", "excluded", "conditional")
 """The stances a criterion can take, first that applies first; a trial with none has ``not_mentioned``."""
 
-NOT_MENTIONED = "not_mentioned"
-"""The stance of a trial none of whose criteria bears on the concept."""
-
 _SELF, _NARROWER, _BROADER = "self", "narrower", "broader"
 
 
@@ -103,12 +100,11 @@ def constraint_ranks(constraint: TherapyConstraint, vocabulary: Vocabulary) -> d
     ranks: dict[str, int] = {}
     for concept in set(named).union(*options):
         relation = named.get(concept)
-        accepted = [r for r in (o.get(concept) for o in options) if r is not None]
         # an option unrelated to the concept, or broader than it, is an option outside it
         other_option = any(o.get(concept) not in (_SELF, _NARROWER) for o in options)
         if constraint.sense == "require" and relation in (_SELF, _NARROWER) and not other_option:
             ranks[concept] = 1
-        elif accepted:
+        elif any(concept in o for o in options):
             ranks[concept] = 2
         elif constraint.sense == "exclude" and relation in (_SELF, _BROADER):
             ranks[concept] = 4 if qualified else 3
