@@ -241,6 +241,13 @@ class Trial:
             numbers[(c.kind, c.ordinal)] = f"{prefix}{children[key]}"
         return numbers
 
+    def criterion_quotes(self) -> dict[tuple[CriterionKind, int], str]:
+        """Each criterion as evidence quotes it, keyed by (kind, ordinal): ``"exclusion 3: Prior ..."``."""
+        numbers = self.criterion_numbers()
+        return {
+            (c.kind, c.ordinal): f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}" for c in self.criteria
+        }
+
 
 Sense = Literal["require", "exclude"]
 """Whether a patient must have (``require``) or must not have (``exclude``) what a constraint names,

@@ -435,6 +435,7 @@ def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
             for target in targets:
                 w.add(node, _tg_ref("givesIntervention"), target)
     numbers = trial.criterion_numbers()
+    quotes = trial.criterion_quotes()
     if trial.criteria:
         # derived for the coverage query: counts it would otherwise read from every criterion
         free_text = [f"{c.kind} {numbers[(c.kind, c.ordinal)]}" for c in trial.criteria if not c.constraints]
@@ -449,7 +450,7 @@ def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
         if c.parent is not None:
             w.add(node, _tg_ref("partOfCriterion"), w.node(f"criterion/{c.kind}-{c.parent}"))
         if c.constraints:
-            quote = _string(f"{c.kind} {numbers[(c.kind, c.ordinal)]}: {c.text}")
+            quote = _string(quotes[(c.kind, c.ordinal)])
         for k, constraint in enumerate(c.constraints, 1):
             _constraint_quads(w, node, f"{criterion_path(c)}/constraint/{k}", constraint, quote)
     for n, stance in enumerate(therapy_stance.trial_stances(trial), 1):

@@ -61,12 +61,12 @@ class TherapyStance:
 def trial_stances(trial: Trial, vocabulary: Vocabulary | None = None) -> list[TherapyStance]:
     """The trial's stance on every concept its therapy constraints bear on, grouped by stance and evidence."""
     vocab = vocabulary or Vocabulary.default()
-    numbers = trial.criterion_numbers()
+    quotes = trial.criterion_quotes()
     best: dict[str, int] = {}
     evidence: dict[str, dict[str, None]] = {}  # dicts as ordered sets
     sources: dict[str, dict[tuple[str, int, int], tuple[Criterion, int]]] = {}
     for criterion in trial.criteria:
-        quote = f"{criterion.kind} {numbers[(criterion.kind, criterion.ordinal)]}: {criterion.text}"
+        quote = quotes[(criterion.kind, criterion.ordinal)]
         for n, constraint in enumerate(criterion.constraints, 1):
             if not isinstance(constraint, TherapyConstraint):
                 continue
