@@ -97,7 +97,7 @@ def test_the_first_stance_that_applies_wins_and_every_criterion_is_evidence(voca
     assert len(concepts) == len(set(concepts))
 
 
-def test_stance_nodes_are_in_the_trial_graph_and_cite_their_constraints(vocab: Vocabulary) -> None:
+def test_stance_nodes_are_in_the_trial_graph_and_cite_their_constraints() -> None:
     tg = TrialGraph(None)
     tg.ingest([EXAMPLES_DIR / "trials"])
     g = ox.NamedNode("https://w3id.org/trialgraph/trial/NCT06592612")

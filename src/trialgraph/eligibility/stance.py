@@ -74,17 +74,15 @@ def trial_stances(trial: Trial, vocabulary: Vocabulary | None = None) -> list[Th
                 best[concept] = min(rank, best.get(concept, rank))
                 evidence.setdefault(concept, {})[f"{STANCES[rank - 1]} by {quote}"] = None
                 sources.setdefault(concept, {})[(criterion.kind, criterion.ordinal, n)] = (criterion, n)
-    groups: dict[tuple[object, ...], TherapyStance] = {}
+    groups: dict[tuple[int, tuple[str, ...], tuple[tuple[str, int, int], ...]], list[str]] = {}
     for concept in sorted(best):
         key = (best[concept], tuple(evidence[concept]), tuple(sources[concept]))
-        group = groups.get(key)
-        groups[key] = TherapyStance(
-            STANCES[best[concept] - 1],
-            (*group.concepts, concept) if group else (concept,),
-            tuple(evidence[concept]),
-            tuple(sources[concept].values()),
-        )
-    return sorted(groups.values(), key=lambda g: (STANCES.index(g.stance), g.concepts))
+        groups.setdefault(key, []).append(concept)
+    stances = [
+        TherapyStance(STANCES[rank - 1], tuple(concepts), quoted, tuple(sources[concepts[0]].values()))
+        for (rank, quoted, _), concepts in groups.items()
+    ]
+    return sorted(stances, key=lambda g: (STANCES.index(g.stance), g.concepts))
 
 
 def constraint_ranks(constraint: TherapyConstraint, vocabulary: Vocabulary) -> dict[str, int]:
