@@ -241,6 +241,19 @@ class Trial:
             numbers[(c.kind, c.ordinal)] = f"{prefix}{children[key]}"
         return numbers
 
+    def arm_interventions(self, arm: Arm) -> dict[str, list[int]]:
+        """Each intervention name the arm lists, with the indices of the interventions it links to.
+
+        A name links to each intervention of that name that lists the arm's label among its arms; an
+        unlinked name has none.
+        """
+        return {
+            name: [
+                i for i, iv in enumerate(self.interventions) if iv.name == name and arm.label in iv.arm_labels
+            ]
+            for name in dict.fromkeys(arm.intervention_names)
+        }
+
     def criterion_quotes(self) -> dict[tuple[CriterionKind, int], str]:
         """Each criterion as evidence quotes it, keyed by (kind, ordinal): ``"exclusion 3: Prior ..."``."""
         numbers = self.criterion_numbers()

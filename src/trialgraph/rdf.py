@@ -35,6 +35,7 @@ import pyoxigraph as ox
 
 from trialgraph.eligibility import index as eligibility_index
 from trialgraph.eligibility import stance as therapy_stance
+from trialgraph.local_therapy import local_therapy_arms
 from trialgraph.model import (
     Age,
     Arm,
@@ -340,13 +341,14 @@ def criterion_iri(trial_id: str, kind: str, ordinal: int) -> str:
     return f"{trial_iri(trial_id)}/criterion/{kind}-{ordinal}"
 
 
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 """The version of the mapping, on every trial node (:data:`MAPPING_VERSION_PROPERTY`). Raise it when
 the mapping adds or changes facts the library queries read: a trial graph an earlier mapping wrote lacks
 them until its source is ingested again, and :meth:`~trialgraph.api.TrialGraph.outdated_trials` counts
 such trials. Version 1 added ``tg:criterionQuote``; stores written before it record no version. Version 2
 writes decimals with at most 18 digits after the point (version 1 wrote up to 19, which pyoxigraph reads
-as invalid literals). Version 3 adds each trial's stances on prior therapy (``tg:TherapyStance``)."""
+as invalid literals). Version 3 adds each trial's stances on prior therapy (``tg:TherapyStance``).
+Version 4 marks the arms that give local therapy (``tg:LocalTherapyArm``, ``tg:givesLocalTherapy``)."""
 
 MAPPING_VERSION_PROPERTY = ox.NamedNode(TG + "mappingVersion")
 """The predicate of a trial's :data:`MAPPING_VERSION`."""
@@ -420,20 +422,21 @@ def trial_nquads(trial: Trial, ingested_at: dt.datetime | None = None) -> bytes:
         for label in iv.arm_labels:
             if label not in arm_labels:
                 w.add(node, _tg_ref("unlinkedArmLabel"), _string(label))
+    local_therapy = {id(local.arm): local for local in local_therapy_arms(trial)}
     for n, arm in enumerate(trial.arms, 1):
         node = w.child(t, "hasArm", f"arm/{n}", "Arm", arm, _ARM_FIELDS)
         for concept in mentioned(arm.label):
             w.add(node, _tg_ref("nameMentions"), _ref(concept))
-        for name in dict.fromkeys(arm.intervention_names):
-            targets = [
-                iv_node
-                for iv, iv_node in zip(trial.interventions, iv_nodes, strict=True)
-                if iv.name == name and arm.label in iv.arm_labels
-            ]
+        if (local := local_therapy.get(id(arm))) is not None:
+            # derived for the local-therapy query, which starts from these arms
+            w.add(node, _TYPE, _tg_ref("LocalTherapyArm"))
+            for concept in local.therapies:
+                w.add(node, _tg_ref("givesLocalTherapy"), _ref(concept))
+        for name, targets in trial.arm_interventions(arm).items():
             if not targets:
                 w.add(node, _tg_ref("unlinkedInterventionName"), _string(name))
-            for target in targets:
-                w.add(node, _tg_ref("givesIntervention"), target)
+            for i in targets:
+                w.add(node, _tg_ref("givesIntervention"), iv_nodes[i])
     numbers = trial.criterion_numbers()
     quotes = trial.criterion_quotes()
     if trial.criteria:
