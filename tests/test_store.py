@@ -38,6 +38,13 @@ def test_replacing_with_identical_quads_reports_no_change() -> None:
     a, quads = _graph("a", "1", "2")
     store.replace_graph(a, quads)
     assert store.replace_graph(a, list(reversed(quads))) is False
+    # no quads for a graph the store does not hold: it holds them already
+    absent = _graph("absent")[0]
+    assert store.replace_graph(absent, []) is False
+    b, quads_b = _graph("b", "x")
+    store.replace_graph(b, quads_b)
+    assert store.replace_graphs([(absent, b""), (b, b"")]) == [False, True]
+    assert not store.has_graph(absent) and not store.has_graph(b)
     assert store.count(a) == 2
 
 

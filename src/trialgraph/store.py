@@ -264,7 +264,7 @@ class TrialStore:
     ) -> bool:
         if not self._store.contains_named_graph(graph):
             self._store.extend(quads)
-            return True
+            return bool(quads)  # no quads for a graph the store does not hold: it held them already
         if self._graph_equals(graph, quads, volatile):
             return False
         body = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)
@@ -303,7 +303,7 @@ class TrialStore:
             else:
                 fresh.append(data)
                 batch.add(graph)
-                changed.append(True)
+                changed.append(bool(data))
             if changed[-1]:
                 names.add(graph.value)
         self._bulk_add(fresh)
