@@ -6,6 +6,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -79,14 +80,28 @@ def test_a_trial_stored_without_an_index_is_read_back_and_matched(patient: Patie
     graph = ox.NamedNode(trial_iri("NCT06866938"))
     derived = {ox.NamedNode(TG + "eligibilityIndex"), ox.NamedNode(TG + "constraintSets")}
     tg.store.replace_graph(graph, [q for q in tg.store.quads(graph) if q.predicate not in derived])
+    # another trial's index of a version this matcher cannot read, and a readable index outside the
+    # trial graphs (not a trial: the results stay five)
+    other = ox.NamedNode(trial_iri("NCT06592612"))
+    index = ox.NamedNode(TG + "eligibilityIndex")
+    readable = next(q.object for q in tg.store.with_predicate(index) if q.graph_name != other)
+    old = [
+        ox.Quad(q.subject, q.predicate, ox.Literal("0\n\n\n\n"), q.graph_name) if q.predicate == index else q
+        for q in tg.store.quads(other)
+    ]
+    tg.store.replace_graph(other, old)
+    stray = ox.NamedNode("https://example.org/elsewhere")
+    tg.store.replace_graph(stray, [ox.Quad(stray, index, readable, stray)])
     results = {r.trial_id: r for r in tg.match(patient)}
     assert len(results) == 5
-    expected = Matcher(patient).trial(tg.trial("NCT06866938"))
-    got = results["NCT06866938"]
-    assert got.verdict == expected.verdict == "INELIGIBLE"
-    assert [(c.criterion, c.status) for c in got.criteria] == [
-        (c.criterion, c.status) for c in expected.criteria
-    ]
+    assert results["NCT06866938"].verdict == "INELIGIBLE"
+    for trial_id in ("NCT06866938", "NCT06592612"):
+        expected = Matcher(patient).trial(tg.trial(trial_id))
+        got = results[trial_id]
+        assert got.verdict == expected.verdict
+        assert [(c.criterion, c.status) for c in got.criteria] == [
+            (c.criterion, c.status) for c in expected.criteria
+        ]
 
 
 def test_a_write_renews_the_scan(patient: Patient) -> None:
@@ -110,14 +125,20 @@ def test_criteria_texts_are_read_when_asked_for(patient: Patient) -> None:
 def _index_reads(tg: TrialGraph) -> list[str | None]:
     """Records the reads of index literals made through ``tg.store``: a graph's, or None for every trial's."""
     reads: list[str | None] = []
-    read = tg.store.with_predicate
+    read, query = tg.store.with_predicate, tg.store.query
 
     def recorded(predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         if predicate == ox.NamedNode(TG + "eligibilityIndex"):
             reads.append(graph.value if graph is not None else None)
         return read(predicate, graph)
 
+    def queried(sparql: str, *args: Any, **kwargs: Any) -> Any:
+        if TG + "eligibilityIndex" in sparql:  # the scan of every trial's index
+            reads.append(None)
+        return query(sparql, *args, **kwargs)
+
     tg.store.with_predicate = recorded  # type: ignore[method-assign]
+    tg.store.query = queried  # type: ignore[method-assign]
     return reads
 
 
