@@ -76,7 +76,8 @@ def test_other_names_count_and_concepts_outside_local_therapy_do_not() -> None:
 def test_local_therapy_arms_are_typed_and_linked_in_the_trial_graph() -> None:
     tg = TrialGraph(None)
     tg.ingest([EXAMPLES_DIR / "trials"])
-    # NCT06592612's "SBRT Arm" (the seed page): radiation, labelled with a local therapy
+    # NCT06592612 (the seed page): "SBRT Arm" gives the Radiation "SBRT and second-line systemic
+    # therapy"; "Control Arm" only the Drug "Second-line systemic therapy"
     g = ox.NamedNode(trial_iri("NCT06592612"))
     quads = list(tg.store.quads(g))
     local = {q.subject for q in quads if q.object == ox.NamedNode(TG + "LocalTherapyArm")}

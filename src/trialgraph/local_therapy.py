@@ -55,7 +55,7 @@ def local_therapy_arms(trial: Trial, vocabulary: Vocabulary | None = None) -> li
     found = []
     for arm in trial.arms:
         given = sorted({i for targets in trial.arm_interventions(arm).values() for i in targets})
-        non_drug = [iv for iv in map(trial.interventions.__getitem__, given) if iv.type in NON_DRUG_TYPES]
+        non_drug = [trial.interventions[i] for i in given if trial.interventions[i].type in NON_DRUG_TYPES]
         if not non_drug:
             continue
         names = [arm.label, *(n for iv in non_drug for n in (iv.name, *iv.other_names))]
