@@ -232,7 +232,7 @@ class TrialGraph:
                     outdated,
                     self.store.path or "the store",
                 )
-        return QueryResult.from_oxigraph(self.store.query(resolve_query(query).bind(**params)))
+        return self.store.query_result(resolve_query(query).bind(**params))
 
     def match(
         self,

@@ -26,6 +26,7 @@ from typing import IO, Any, TypeVar
 import pyoxigraph as ox
 
 from trialgraph.errors import StoreError
+from trialgraph.results import QueryResult
 
 _LOCK_HINTS = ("lock", "Resource temporarily unavailable", "already in use")
 
@@ -388,19 +389,42 @@ class TrialStore:
         prefixes: Mapping[str, str] | None = None,
     ) -> Any:
         """Run a SPARQL query over the union of all graphs, with engine-bound variable values."""
+
+        def read(result: Any) -> Any:
+            # Read to the end here, where a read that loses its files to a writer can be repeated.
+            return _Solutions(result) if self._reopen and isinstance(result, ox.QuerySolutions) else result
+
+        return self._query(sparql, bindings, prefixes, read)
+
+    def query_result(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        prefixes: Mapping[str, str] | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL SELECT or ASK query as :meth:`query` does and read its whole answer."""
+        return self._query(sparql, bindings, prefixes, QueryResult.from_oxigraph)
+
+    def _query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None,
+        prefixes: Mapping[str, str] | None,
+        read: Callable[[Any], _T],
+    ) -> _T:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): v for k, v in (bindings or {}).items()
         }
 
-        def run(store: ox.Store) -> Any:
-            result = store.query(
-                sparql,
-                use_default_graph_as_union=True,
-                substitutions=substitutions or None,
-                prefixes=dict(prefixes) if prefixes else None,
+        def run(store: ox.Store) -> _T:
+            return read(
+                store.query(
+                    sparql,
+                    use_default_graph_as_union=True,
+                    substitutions=substitutions or None,
+                    prefixes=dict(prefixes) if prefixes else None,
+                )
             )
-            # Read to the end here, where a read that loses its files to a writer can be repeated.
-            return _Solutions(result) if self._reopen and isinstance(result, ox.QuerySolutions) else result
 
         try:
             return self._read(run)
