@@ -65,6 +65,7 @@ OBJECTS: list[tuple[ox.NamedNode | ox.BlankNode | ox.Literal, Any]] = [
 
 @pytest.fixture(scope="module")
 def store() -> TrialStore:
+    """An in-memory store holding each of OBJECTS as the object of a subject of its own."""
     store = TrialStore(None)
     g = ox.NamedNode(EX + "g")
     quads = [
