@@ -80,7 +80,7 @@ def rdflib_term(term: Term) -> rdflib.term.Identifier:
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == XSD + "string":
+    if term.datatype.value == _STRING:
         return rdflib.Literal(term.value)
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
@@ -277,6 +277,6 @@ def _json_term(term: Term) -> dict[str, str]:
     out = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
-    elif term.datatype.value != XSD + "string":
+    elif term.datatype.value != _STRING:
         out["datatype"] = term.datatype.value
     return out

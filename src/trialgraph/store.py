@@ -21,12 +21,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
 from trialgraph.errors import StoreError
-from trialgraph.results import QueryResult
+
+if TYPE_CHECKING:
+    from trialgraph.results import QueryResult
 
 _LOCK_HINTS = ("lock", "Resource temporarily unavailable", "already in use")
 
@@ -403,6 +405,8 @@ class TrialStore:
         prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run a SPARQL SELECT or ASK query as :meth:`query` does and read its whole answer."""
+        from trialgraph.results import QueryResult  # here: results imports rdflib, the store need not
+
         return self._query(sparql, bindings, prefixes, QueryResult.from_oxigraph)
 
     def _query(
