@@ -16,7 +16,7 @@ from trialgraph import rdf
 from trialgraph.api import IngestReport, TrialGraph
 from trialgraph.eligibility.bulk import CACHE_FILE
 from trialgraph.errors import NotFoundError
-from trialgraph.namespaces import TG, TRIAL
+from trialgraph.namespaces import TG, TRIAL, XSD
 
 
 @pytest.fixture(scope="module")
@@ -244,16 +244,29 @@ def test_trials_an_earlier_mapping_wrote_are_counted_and_reported(
     ]
     tg.store.replace_graph(graph, old)
     assert tg.outdated_trials() == 1
+    # a trial graph an earlier versioned mapping wrote: its version is below the current one
+    other = ox.NamedNode(TRIAL + next(t for t in tg.trial_ids() if t != "NCT06592612"))
+    earlier = ox.Literal(str(rdf.MAPPING_VERSION - 1), datatype=ox.NamedNode(XSD + "int"))
+    tg.store.replace_graph(
+        other,
+        [
+            ox.Quad(q.subject, q.predicate, earlier, q.graph_name)
+            if q.predicate == rdf.MAPPING_VERSION_PROPERTY
+            else q
+            for q in tg.store.quads(other)
+        ],
+    )
+    assert tg.outdated_trials() == 2
     stats = tg.stats()
-    assert stats.outdated_trials == 1 and "outdated:      1" in render.stats(stats)
+    assert stats.outdated_trials == 2 and "outdated:      2" in render.stats(stats)
 
     reader = TrialGraph(tmp_path / "store", read_only=True)
     with caplog.at_level("WARNING", logger="trialgraph.api"):
         reader.query("graph-statistics")
         reader.query("graph-statistics")
-    assert [r.getMessage().split(" trials in ")[0] for r in caplog.records] == ["1"]  # warned once
+    assert [r.getMessage().split(" trials in ")[0] for r in caplog.records] == ["2"]  # warned once
 
-    again = tg.ingest([EXAMPLES_DIR / "trials"])  # the outdated trial's graph differs: rewritten
-    assert (again.trials_stored, again.outdated_trials, tg.outdated_trials()) == (1, 0, 0)
+    again = tg.ingest([EXAMPLES_DIR / "trials"])  # the outdated trials' graphs differ: rewritten
+    assert (again.trials_stored, again.outdated_trials, tg.outdated_trials()) == (2, 0, 0)
     assert "outdated" not in render.ingest_summary(again)
     assert "outdated trials in the store: 2" in render.ingest_summary(IngestReport(outdated_trials=2))

@@ -23,6 +23,7 @@ from trialgraph.model import Age, Source, Trial
 from trialgraph.namespaces import TG, TGC, TRIAL
 from trialgraph.queries import ParameterError
 from trialgraph.results import QueryResult, rdflib_term
+from trialgraph.vocabulary import drugbank_iri
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
 
@@ -447,6 +448,20 @@ def test_a_parameter_with_listed_values_refuses_any_other(graph: TrialGraph) -> 
     assert 'VALUES ?scale { "KPS" }' in queries.load("trials-accepting-performance-status").bind(scale="kps")
     women = rows(graph, "trials-open-to-age-and-sex", age=40, sex="female")
     assert {r["trial"] for r in women} == {HCC, NPC}
+
+
+def test_a_concept_parameter_takes_a_curie_a_curated_name_or_a_drugbank_name() -> None:
+    query = queries.load("prior-therapy-stance")
+    for given, iri in [
+        ("tgc:PD1Inhibitor", TGC + "PD1Inhibitor"),
+        ("anti-PD-1 antibodies", TGC + "PD1Inhibitor"),  # a curated synonym
+        ("Ametinib", TGC + "aumolertinib"),  # a DrugBank synonym of a curated agent
+        ("metformin", drugbank_iri("DB00331")),  # in DrugBank only
+        ("Radiotherapy (SBRT)", TGC + "SBRT"),  # the rule for a trailing parenthesis
+    ]:
+        assert f"VALUES ?therapy {{ <{iri}> }}" in query.bind(therapy=given), given
+    with pytest.raises(ParameterError, match="therapy"):
+        query.bind(therapy="no such drug")
 
 
 BAD_PARAM_LINES = {

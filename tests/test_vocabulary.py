@@ -686,6 +686,20 @@ def test_curated_agents_win_over_drugbank(vocab: Vocabulary, drugbank: dict[str,
     assert vocab.get(drugbank_iri("DB09035")) is None
 
 
+def test_a_curated_name_denotes_the_same_concept_without_drugbank(vocab: Vocabulary) -> None:
+    # Query parameters are resolved in the curated concepts alone when they hold the name (DrugBank
+    # takes 1 s to load): that is right only while no DrugBank name replaces a curated one.
+    curated = Vocabulary.curated()
+    assert not curated.has_drugbank
+    names = {name for concept in curated.concepts() for name in curated.names(concept)}
+    assert len(names) > 1000
+    assert [n for n in sorted(names) if vocab.named(n) != curated.named(n)] == []
+    assert curated.named("Ametinib") is None and vocab.named("Ametinib") == TGC + "aumolertinib"
+    assert curated.named("metformin") is None and vocab.named("metformin") == drugbank_iri("DB00331")
+    # a name as it is: the rule for a trailing parenthesis is lookup's
+    assert vocab.named("Radiotherapy (SBRT)") is None and vocab.lookup("Radiotherapy (SBRT)") is not None
+
+
 def test_drugbank_noise_is_kept_out_of_free_text(vocab: Vocabulary, drugbank: dict[str, list[str]]) -> None:
     # Short synonyms and lab analytes resolve by lookup but are not mentions.
     assert "ASA" in drugbank["DB00945"]

@@ -28,7 +28,7 @@ from trialgraph.eligibility.patient import Patient, load_patient, vocabulary_res
 from trialgraph.eligibility.shapes import trial_shapes
 from trialgraph.errors import InputError, NotFoundError
 from trialgraph.model import Trial
-from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TRIAL, trial_iri
+from trialgraph.namespaces import ONTOLOGY_GRAPH, PREFIXES, TG, TRIAL, trial_iri
 from trialgraph.results import QueryResult
 from trialgraph.store import TrialStore
 
@@ -43,6 +43,16 @@ DEFAULT_STORE = "trialgraph-store"
 Progress = Callable[[Path], None]
 _PARALLEL_BYTES = 2_000_000
 """Inputs larger than this are extracted in parallel; below it, starting workers costs more than it saves."""
+_COUNT_OUTDATED = f"""
+SELECT (COUNT(*) AS ?outdated) WHERE {{
+  GRAPH ?trial {{ ?trial a <{TG}ClinicalTrial> }}
+  MINUS {{
+    GRAPH ?trial {{ ?trial {rdf.MAPPING_VERSION_PROPERTY} ?version }}
+    FILTER(?version >= {rdf.MAPPING_VERSION})
+  }}
+}}
+"""
+"""The trial graphs (each holds its trial, typed) without the current mapping version or a later one."""
 OPTIMIZE_AFTER = 2_000
 """An ingest that stores at least this many trials compacts the store at its end. Each batch is one bulk
 write that leaves files of its own; compacting them (9 s for 10,000 trials, 150 s for 100,000 on two
@@ -170,10 +180,9 @@ class TrialGraph:
         >>> tg.outdated_trials()
         0
         """
-        trials = sum(1 for g in self.store.graphs() if g.value.startswith(TRIAL))
-        versions = [q.object for q in self.store.with_predicate(rdf.MAPPING_VERSION_PROPERTY)]
-        numbers = [int(v.value) for v in versions if isinstance(v, ox.Literal) and v.value.isdigit()]
-        return trials - sum(1 for n in numbers if n >= rdf.MAPPING_VERSION)
+        # Counted by the engine: listing the graphs and versions in Python took 1.9 s at 100,000 trials.
+        (row,) = list(self.store.query(_COUNT_OUTDATED))
+        return int(row["outdated"].value)
 
     def add_trial(self, trial: Trial) -> bool:
         """Store one trial, replacing its earlier graph; False when the graph was already identical.

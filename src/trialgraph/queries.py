@@ -110,15 +110,18 @@ def _iri(text: str) -> ox.NamedNode:
 def _concept(text: str) -> ox.NamedNode:
     from trialgraph.vocabulary import Vocabulary
 
-    vocabulary = Vocabulary.default()
+    curated = Vocabulary.curated()  # DrugBank, 1 s to load, only for a name no curated concept has
     if ":" in text:
         iri = _iri(text)
-        if iri.value in vocabulary:
+        if iri.value in curated:
             return iri
-    found = vocabulary.lookup(text)
+    found = curated.named(text)
     if found is None:
-        raise LookupError(text)
-    return ox.NamedNode(found.iri)
+        concept = Vocabulary.default().lookup(text)
+        if concept is None:
+            raise LookupError(text)
+        found = concept.iri
+    return ox.NamedNode(found)
 
 
 @dataclass(frozen=True)

