@@ -684,8 +684,8 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
         lines += [
             "Growth (target: 100,000 trials take at most 12× the time of 10,000):",
             "",
-            "| sizes | N grows | time grows (medians) | per-trial cost grows | runs, smaller N | runs, larger N "
-            "| target |",
+            "| sizes | N grows | time grows (medians) | per-trial cost grows | runs, smaller N "
+            "| runs, larger N | target |",
             "|---|---|---|---|---|---|---|",
             *growth,
             "",
