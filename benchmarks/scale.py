@@ -56,6 +56,7 @@ DEFAULT_SIZES = (1000, 10000)
 FULL_SIZE = 100_000
 HUGE_SIZE = 500_000
 FLAGSHIP = "oligoprogression-prior-therapy"
+FLOOR_QUERY = BENCH / "trial-list.rq"
 SEED = 7
 
 TARGETS = {
@@ -451,6 +452,12 @@ def measure_queries(
             )
         else:
             say(f"  query {q.name}: {r.get('error') or f'over the limit of {limit} s'}")
+    # The floor of a query answering one row per trial: the trials and their NCT IDs, nothing joined.
+    floor = run_child("query", str(store), str(FLOOR_QUERY), str(runs), str(limit), timeout=limit + 20)
+    floor.pop("peak_mb", None)
+    out["floor"] = {"timeout": limit} if "timeout" in floor else floor
+    if "seconds" in floor:
+        say(f"  floor {FLOOR_QUERY.name}: {_fmt_s(floor['seconds'])} ({floor['rows']} rows)")
     if n > args.rdflib_max or not nquads.is_file():
         why = f"N above {args.rdflib_max:,}" if n > args.rdflib_max else "no N-Quads export at this N"
         out["rdflib"] = {"skipped": f"{why}: rdflib in memory not measured"}
@@ -758,6 +765,18 @@ def render(results: dict[str, Any], env: dict[str, str], command: str) -> str:
                 f"(slowest ratio {min(v for v, _ in speedups):.2f}×; {low} of the ratios are lower "
                 f"bounds, rdflib over its limit, {high} upper bounds, pyoxigraph over its limit) "
                 f"{verdict(ok)}",
+            ]
+        floor = q.get("floor", {})
+        if "seconds" in floor:
+            wide = sorted(name for name, fig in q["queries"].items() if fig.get("rows", 0) >= n / 2)
+            share = floor["seconds"] / TARGETS["query_max_s"]
+            lines += [
+                "",
+                "Floor of a query answering one row per trial: every trial's IRI and NCT ID in order, read "
+                f"from one property with no join (`benchmarks/{FLOOR_QUERY.name}`, {floor['rows']:,} rows), "
+                f"**{_fmt_s(floor['seconds'])}**"
+                + (f", {share:.0%} of the {TARGETS['query_max_s']:g} s target" if n >= FULL_SIZE else "")
+                + f". Queries answering a row for half the trials or more: {', '.join(wide) or 'none'}.",
             ]
         lines.append("")
 

@@ -82,6 +82,8 @@ def test_scale_benchmark_tiny_run(tmp_path: Path) -> None:
     ingest = data["results"]["12"]["ingest"]
     assert ingest["trials"] == 12 and ingest["errors"] == 0 and ingest["ratio"] > 0
     assert data["results"]["12"]["queries"]["queries"]
+    assert data["results"]["12"]["queries"]["floor"]["rows"] == 12  # one row per trial
+    assert "Floor of a query answering one row per trial" in text
     for png in ("scale-ingest.png", "scale-queries.png", "scale-matching.png", "scale-export.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert (BENCH / "RESULTS.md").resolve() != (out / "RESULTS.md").resolve()

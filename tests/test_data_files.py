@@ -11,9 +11,10 @@ from pyshacl import validate
 from rdflib.plugins.sparql import prepareQuery
 
 from trialgraph import queries
-from trialgraph.resources import QUERIES_DIR, SHAPES_DIR
+from trialgraph.resources import QUERIES_DIR, ROOT, SHAPES_DIR
 
-QUERY_FILES = sorted(QUERIES_DIR.glob("*.rq"))
+# the library, and the scale benchmark's floor query
+QUERY_FILES = sorted(QUERIES_DIR.glob("*.rq")) + sorted((ROOT / "benchmarks").glob("*.rq"))
 SHAPE_FILES = sorted(SHAPES_DIR.glob("*.ttl"))
 # Eligibility templates have placeholders where terms go: they parse here, and the shapes generated
 # from them pass shacl-shacl in tests/eligibility/test_shapes.py.
