@@ -436,28 +436,25 @@ def measure_queries(
     library = queries.library()
     limit = args.query_limit or (10 if n <= 10_000 else 60)
     out: dict[str, Any] = {"queries": {}, "runs": runs, "limit": limit}
-    for q in library:
+    # each library query, then (as out["floor"]) the floor of a query answering one row per trial: the
+    # trials and their NCT IDs, nothing joined
+    timed = [(out["queries"], q.name, q.name) for q in library] + [(out, "floor", str(FLOOR_QUERY))]
+    for figures, name, query in timed:
         # One process per query: a query cannot be interrupted inside the engine, so one slower than
         # the limit is killed with its process and reported as "> limit".
         r = run_child(
-            "query", str(store), q.name, str(runs), str(limit), timeout=limit + 20
+            "query", str(store), query, str(runs), str(limit), timeout=limit + 20
         )  # 20 s to start Python and open the store
         r = {"timeout": limit} if "timeout" in r else r
         r.pop("peak_mb", None)
-        out["queries"][q.name] = r
+        figures[name] = r
         if "seconds" in r:
             say(
-                f"  query {q.name}: {_fmt_s(r['seconds'])} ({r['rows']} rows; "
+                f"  query {Path(query).stem}: {_fmt_s(r['seconds'])} ({r['rows']} rows; "
                 f"first {_fmt_s(r['first_seconds'])}, {r['runs']} timed runs)"
             )
         else:
-            say(f"  query {q.name}: {r.get('error') or f'over the limit of {limit} s'}")
-    # The floor of a query answering one row per trial: the trials and their NCT IDs, nothing joined.
-    floor = run_child("query", str(store), str(FLOOR_QUERY), str(runs), str(limit), timeout=limit + 20)
-    floor.pop("peak_mb", None)
-    out["floor"] = {"timeout": limit} if "timeout" in floor else floor
-    if "seconds" in floor:
-        say(f"  floor {FLOOR_QUERY.name}: {_fmt_s(floor['seconds'])} ({floor['rows']} rows)")
+            say(f"  query {Path(query).stem}: {r.get('error') or f'over the limit of {limit} s'}")
     if n > args.rdflib_max or not nquads.is_file():
         why = f"N above {args.rdflib_max:,}" if n > args.rdflib_max else "no N-Quads export at this N"
         out["rdflib"] = {"skipped": f"{why}: rdflib in memory not measured"}
