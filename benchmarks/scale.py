@@ -427,6 +427,26 @@ def measure_export(store: Path, nquads: Path) -> dict[str, Any]:
     return {"quads": quads, "seconds": seconds, "baseline_seconds": base, "mb": nquads.stat().st_size / 1e6}
 
 
+def _time_query(store: Path, query: str, runs: int, limit: int) -> dict[str, Any]:
+    """A query's figures (by library name or .rq path), timed in a process of its own, and said."""
+    # One process per query: a query cannot be interrupted inside the engine, so one slower than the
+    # limit is killed with its process and reported as "> limit".
+    r = run_child(
+        "query", str(store), query, str(runs), str(limit), timeout=limit + 20
+    )  # 20 s to start Python and open the store
+    r = {"timeout": limit} if "timeout" in r else r
+    r.pop("peak_mb", None)
+    name = Path(query).stem
+    if "seconds" in r:
+        say(
+            f"  query {name}: {_fmt_s(r['seconds'])} ({r['rows']} rows; "
+            f"first {_fmt_s(r['first_seconds'])}, {r['runs']} timed runs)"
+        )
+    else:
+        say(f"  query {name}: {r.get('error') or f'over the limit of {limit} s'}")
+    return r
+
+
 def measure_queries(
     n: int, store: Path, nquads: Path, work: Path, runs: int, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -436,25 +456,10 @@ def measure_queries(
     library = queries.library()
     limit = args.query_limit or (10 if n <= 10_000 else 60)
     out: dict[str, Any] = {"queries": {}, "runs": runs, "limit": limit}
-    # each library query, then (as out["floor"]) the floor of a query answering one row per trial: the
-    # trials and their NCT IDs, nothing joined
-    timed = [(out["queries"], q.name, q.name) for q in library] + [(out, "floor", str(FLOOR_QUERY))]
-    for figures, name, query in timed:
-        # One process per query: a query cannot be interrupted inside the engine, so one slower than
-        # the limit is killed with its process and reported as "> limit".
-        r = run_child(
-            "query", str(store), query, str(runs), str(limit), timeout=limit + 20
-        )  # 20 s to start Python and open the store
-        r = {"timeout": limit} if "timeout" in r else r
-        r.pop("peak_mb", None)
-        figures[name] = r
-        if "seconds" in r:
-            say(
-                f"  query {Path(query).stem}: {_fmt_s(r['seconds'])} ({r['rows']} rows; "
-                f"first {_fmt_s(r['first_seconds'])}, {r['runs']} timed runs)"
-            )
-        else:
-            say(f"  query {Path(query).stem}: {r.get('error') or f'over the limit of {limit} s'}")
+    for q in library:
+        out["queries"][q.name] = _time_query(store, q.name, runs, limit)
+    # the floor of a query answering one row per trial: the trials and their NCT IDs, nothing joined
+    out["floor"] = _time_query(store, str(FLOOR_QUERY), runs, limit)
     if n > args.rdflib_max or not nquads.is_file():
         why = f"N above {args.rdflib_max:,}" if n > args.rdflib_max else "no N-Quads export at this N"
         out["rdflib"] = {"skipped": f"{why}: rdflib in memory not measured"}
